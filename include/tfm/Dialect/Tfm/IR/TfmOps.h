@@ -1,0 +1,31 @@
+//===- TfmOps.h - tfm operations ----------------------------------*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECT_TFM_IR_TFMOPS_H
+#define TFM_DIALECT_TFM_IR_TFMOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tfm/Dialect/Tfm/IR/TfmDialect.h"
+
+#include "tfm/Dialect/Tfm/IR/TfmEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "tfm/Dialect/Tfm/IR/TfmAttrs.h.inc"
+
+namespace mlir::tfm {
+class YieldOp;
+} // namespace mlir::tfm
+
+#define GET_OP_CLASSES
+#include "tfm/Dialect/Tfm/IR/TfmOps.h.inc"
+
+#endif // TFM_DIALECT_TFM_IR_TFMOPS_H

@@ -1,0 +1,463 @@
+//===- TfmOps.cpp - tfm ops: verifiers and type inference ---------*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+#include "tfm/Dialect/Tfm/IR/TfmEnums.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+/// Two extents agree if either is unknown or they are equal.
+static bool extentsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string extentStr(int64_t d) {
+  return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+}
+
+/// Ranked tensor types agree if their element types are equal and their
+/// shapes are compatible (dynamic extents match anything).
+static bool tensorTypesCompatible(TypeRange lhs, TypeRange rhs) {
+  if (lhs.size() != rhs.size())
+    return false;
+  for (auto [l, r] : llvm::zip(lhs, rhs)) {
+    auto lt = dyn_cast<RankedTensorType>(l);
+    auto rt = dyn_cast<RankedTensorType>(r);
+    if (!lt || !rt || lt.getElementType() != rt.getElementType() ||
+        failed(verifyCompatibleShape(lt, rt)))
+      return false;
+  }
+  return true;
+}
+
+/// Extent `d` divided by `n`, or dynamic.
+static int64_t divExtent(int64_t d, int64_t n) {
+  return ShapedType::isDynamic(d) ? ShapedType::kDynamic : d / n;
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         LinearOp::Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto inputTy = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
+  auto weightTy = dyn_cast<RankedTensorType>(adaptor.getWeight().getType());
+  if (!inputTy || !weightTy)
+    return emitOptionalError(loc, "input and weight must be ranked tensors");
+  if (inputTy.getRank() < 1)
+    return emitOptionalError(loc, "input must have rank >= 1, got rank 0");
+  if (weightTy.getRank() != 2)
+    return emitOptionalError(loc, "weight must be 2-D [K, N], got rank ",
+                             weightTy.getRank());
+  SmallVector<int64_t> shape(inputTy.getShape());
+  shape.back() = weightTy.getDimSize(1);
+  inferred.push_back(RankedTensorType::get(shape, inputTy.getElementType()));
+  return success();
+}
+
+bool LinearOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return tensorTypesCompatible(l, r);
+}
+
+LogicalResult LinearOp::verify() {
+  RankedTensorType inputTy = getInput().getType();
+  RankedTensorType weightTy = getWeight().getType();
+  Type elt = inputTy.getElementType();
+  if (weightTy.getElementType() != elt)
+    return emitOpError("weight element type ")
+           << weightTy.getElementType() << " does not match input element type "
+           << elt;
+  int64_t k = inputTy.getShape().back();
+  if (!extentsAgree(k, getInFeatures()))
+    return emitOpError("input feature size ")
+           << k << " does not match weight rows " << getInFeatures();
+  if (Value bias = getBias()) {
+    auto biasTy = cast<RankedTensorType>(bias.getType());
+    if (biasTy.getElementType() != elt)
+      return emitOpError("bias element type ")
+             << biasTy.getElementType() << " does not match input element type "
+             << elt;
+    if (biasTy.getRank() != 1)
+      return emitOpError("bias must be 1-D [N], got rank ") << biasTy.getRank();
+    if (!extentsAgree(biasTy.getDimSize(0), getOutFeatures()))
+      return emitOpError("bias size ")
+             << biasTy.getDimSize(0) << " does not match weight columns "
+             << getOutFeatures();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            AttentionOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto queryTy = dyn_cast<RankedTensorType>(adaptor.getQuery().getType());
+  auto valueTy = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
+  if (!queryTy || !valueTy || queryTy.getRank() != 3 || valueTy.getRank() != 3)
+    return emitOptionalError(
+        loc, "query, key and value must be rank-3 [batch, seq, heads*dim]");
+  int64_t heads = adaptor.getNumHeads();
+  int64_t kvHeads =
+      adaptor.getNumKvHeads() ? static_cast<int64_t>(*adaptor.getNumKvHeads()) : heads;
+  if (heads <= 0 || kvHeads <= 0)
+    return emitOptionalError(loc, "head counts must be positive");
+  int64_t valueDim = divExtent(valueTy.getDimSize(2), kvHeads);
+  int64_t width =
+      ShapedType::isDynamic(valueDim) ? ShapedType::kDynamic : heads * valueDim;
+  inferred.push_back(RankedTensorType::get(
+      {queryTy.getDimSize(0), queryTy.getDimSize(1), width},
+      queryTy.getElementType()));
+  return success();
+}
+
+bool AttentionOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return tensorTypesCompatible(l, r);
+}
+
+int64_t AttentionOp::getHeadDim() {
+  return divExtent(getQuery().getType().getDimSize(2), getNumHeads());
+}
+
+int64_t AttentionOp::getValueHeadDim() {
+  return divExtent(getValue().getType().getDimSize(2), getKvHeads());
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> s = getScale())
+    return s->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
+}
+
+/// Checks that `maskTy` broadcasts to [B, H, Sq, Skv] (right-aligned).
+static LogicalResult verifyMaskShape(AttentionOp op, RankedTensorType maskTy,
+                                     ArrayRef<int64_t> target) {
+  int64_t rank = maskTy.getRank();
+  if (rank < 2 || rank > 4)
+    return op.emitOpError("mask must have rank 2 to 4 (broadcast to "
+                          "[batch, heads, query, key]), got rank ")
+           << rank;
+  static const char *names[] = {"batch", "heads", "query", "key"};
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t axis = 4 - rank + i;
+    int64_t m = maskTy.getDimSize(i);
+    if (m == 1 || extentsAgree(m, target[axis]))
+      continue;
+    return op.emitOpError("mask dimension ")
+           << i << " (" << names[axis] << ") has size " << m
+           << ", which does not broadcast to " << extentStr(target[axis]);
+  }
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType qTy = getQuery().getType(), kTy = getKey().getType(),
+                   vTy = getValue().getType();
+  if (kTy.getRank() != 3)
+    return emitOpError("query, key and value must be rank-3 [batch, seq, "
+                       "heads*dim]");
+  Type elt = qTy.getElementType();
+  if (kTy.getElementType() != elt || vTy.getElementType() != elt)
+    return emitOpError("query, key and value must share one element type");
+  for (RankedTensorType t : {qTy, kTy, vTy})
+    if (t.isDynamicDim(2))
+      return emitOpError("the feature (last) dimension of query, key and "
+                         "value must be static");
+
+  int64_t heads = getNumHeads(), kvHeads = getKvHeads();
+  if (heads % kvHeads != 0)
+    return emitOpError("num_heads (")
+           << heads << ") must be a multiple of num_kv_heads (" << kvHeads << ")";
+  if (qTy.getDimSize(2) % heads != 0)
+    return emitOpError("query width ")
+           << qTy.getDimSize(2) << " is not divisible by num_heads (" << heads
+           << ")";
+  if (kTy.getDimSize(2) % kvHeads != 0)
+    return emitOpError("key width ")
+           << kTy.getDimSize(2) << " is not divisible by num_kv_heads ("
+           << kvHeads << ")";
+  if (vTy.getDimSize(2) % kvHeads != 0)
+    return emitOpError("value width ")
+           << vTy.getDimSize(2) << " is not divisible by num_kv_heads ("
+           << kvHeads << ")";
+  int64_t d = getHeadDim(), dk = kTy.getDimSize(2) / kvHeads,
+          dv = getValueHeadDim();
+  if (d != dk)
+    return emitOpError("query head dim ")
+           << d << " does not match key head dim " << dk;
+  if (!extentsAgree(qTy.getDimSize(0), kTy.getDimSize(0)) ||
+      !extentsAgree(qTy.getDimSize(0), vTy.getDimSize(0)) ||
+      !extentsAgree(kTy.getDimSize(0), vTy.getDimSize(0)))
+    return emitOpError("query, key and value batch sizes differ");
+  if (!extentsAgree(kTy.getDimSize(1), vTy.getDimSize(1)))
+    return emitOpError("key and value sequence lengths differ (")
+           << extentStr(kTy.getDimSize(1)) << " vs "
+           << extentStr(vTy.getDimSize(1)) << ")";
+
+  if (std::optional<APFloat> s = getScale())
+    if (!s->isFiniteNonZero())
+      return emitOpError("scale must be finite and non-zero");
+
+  int64_t sq = qTy.getDimSize(1), skv = kTy.getDimSize(1);
+  if (Value mask = getMask()) {
+    auto maskTy = cast<RankedTensorType>(mask.getType());
+    if (!maskTy.getElementType().isInteger(1) && maskTy.getElementType() != elt)
+      return emitOpError("mask must be i1 (true = visible) or have the query "
+                         "element type ")
+             << elt << ", got " << maskTy.getElementType();
+    int64_t batch = qTy.getDimSize(0);
+    if (failed(verifyMaskShape(*this, maskTy, {batch, heads, sq, skv})))
+      return failure();
+  }
+
+  Value kb = getKeyBias(), vb = getValueBias();
+  if (static_cast<bool>(kb) != static_cast<bool>(vb))
+    return emitOpError("key_bias and value_bias must be given together");
+  if (kb) {
+    auto kbTy = cast<RankedTensorType>(kb.getType());
+    auto vbTy = cast<RankedTensorType>(vb.getType());
+    if (kbTy.getElementType() != elt || vbTy.getElementType() != elt)
+      return emitOpError("bias slots must have the query element type ") << elt;
+    if (kbTy.getRank() != 3 || vbTy.getRank() != 3)
+      return emitOpError("bias slots must be rank-3 [kv_heads, slots, dim]");
+    if (!extentsAgree(kbTy.getDimSize(0), kvHeads) ||
+        !extentsAgree(vbTy.getDimSize(0), kvHeads))
+      return emitOpError("bias slots must have num_kv_heads (")
+             << kvHeads << ") rows in dimension 0";
+    if (!extentsAgree(kbTy.getDimSize(1), vbTy.getDimSize(1)))
+      return emitOpError("key_bias and value_bias slot counts differ (")
+             << extentStr(kbTy.getDimSize(1)) << " vs "
+             << extentStr(vbTy.getDimSize(1)) << ")";
+    if (!extentsAgree(kbTy.getDimSize(2), d))
+      return emitOpError("key_bias head dim ")
+             << extentStr(kbTy.getDimSize(2)) << " does not match key head dim "
+             << d;
+    if (!extentsAgree(vbTy.getDimSize(2), dv))
+      return emitOpError("value_bias head dim ")
+             << extentStr(vbTy.getDimSize(2))
+             << " does not match value head dim " << dv;
+  }
+
+  auto alpha = getAlpha(), beta = getBeta(), gamma = getGamma();
+  if (alpha || beta || gamma) {
+    if (!alpha || !beta || !gamma)
+      return emitOpError("shaped attention needs all of alpha, beta and gamma");
+    for (auto [name, coeffs] : {std::pair{"alpha", *alpha},
+                                std::pair{"beta", *beta},
+                                std::pair{"gamma", *gamma}})
+      if (static_cast<int64_t>(coeffs.size()) != heads)
+        return emitOpError("shaped-attention ")
+               << name << " has " << coeffs.size()
+               << " entries, expected one per head (" << heads << ")";
+    if (kb)
+      return emitOpError("shaped attention cannot use key/value bias slots");
+    if (!extentsAgree(sq, skv))
+      return emitOpError("shaped attention needs equal query and key lengths, "
+                         "got ")
+             << extentStr(sq) << " and " << extentStr(skv);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// NormOp
+//===----------------------------------------------------------------------===//
+
+/// Checks an optional per-feature vector operand against `features`.
+static LogicalResult verifyFeatureVector(Operation *op, Value v,
+                                         StringRef name, int64_t features,
+                                         Type elt) {
+  if (!v)
+    return success();
+  auto ty = cast<RankedTensorType>(v.getType());
+  if (ty.getElementType() != elt)
+    return op->emitOpError() << name << " element type " << ty.getElementType()
+                             << " does not match input element type " << elt;
+  if (ty.getRank() != 1)
+    return op->emitOpError() << name << " must be 1-D, got rank "
+                             << ty.getRank();
+  if (!extentsAgree(ty.getDimSize(0), features))
+    return op->emitOpError() << name << " size " << ty.getDimSize(0)
+                             << " does not match the feature size "
+                             << features;
+  return success();
+}
+
+LogicalResult NormOp::verify() {
+  RankedTensorType ty = getInput().getType();
+  if (ty.getRank() < 1)
+    return emitOpError("input must have rank >= 1, got rank 0");
+  if (getEpsilon().isNegative() || !getEpsilon().isFinite())
+    return emitOpError("epsilon must be finite and non-negative");
+  int64_t n = ty.getShape().back();
+  if (failed(verifyFeatureVector(*this, getScale(), "scale", n,
+                                 ty.getElementType())) ||
+      failed(verifyFeatureVector(*this, getShift(), "shift", n,
+                                 ty.getElementType())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ResidualOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResidualOp::verify() {
+  if (getBranches().empty())
+    return emitOpError("needs at least one branch");
+  if (getAlpha() && !getSkip())
+    return emitOpError("alpha is the skip gain and needs a skip operand");
+  if (auto betas = getBetas())
+    if (betas->size() != getBranches().size())
+      return emitOpError("has ")
+             << betas->size() << " betas for " << getBranches().size()
+             << " branches";
+  Type resultTy = getResult().getType();
+  for (Value v : getOperands())
+    if (v.getType() != resultTy)
+      return emitOpError("operand type ")
+             << v.getType() << " does not match result type " << resultTy;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            EmbeddingOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto idsTy = dyn_cast<RankedTensorType>(adaptor.getIds().getType());
+  auto tableTy = dyn_cast<RankedTensorType>(adaptor.getTable().getType());
+  if (!idsTy || !tableTy)
+    return emitOptionalError(loc, "ids and table must be ranked tensors");
+  if (tableTy.getRank() != 2)
+    return emitOptionalError(loc, "table must be 2-D [vocab, dim], got rank ",
+                             tableTy.getRank());
+  SmallVector<int64_t> shape(idsTy.getShape());
+  shape.push_back(tableTy.getDimSize(1));
+  inferred.push_back(RankedTensorType::get(shape, tableTy.getElementType()));
+  return success();
+}
+
+bool EmbeddingOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
+  return tensorTypesCompatible(l, r);
+}
+
+LogicalResult EmbeddingOp::verify() { return success(); }
+
+//===----------------------------------------------------------------------===//
+// RotaryOp
+//===----------------------------------------------------------------------===//
+
+int64_t RotaryOp::getHeadDim() {
+  return divExtent(getInput().getType().getShape().back(), getNumHeads());
+}
+
+int64_t RotaryOp::getRotatedDim() {
+  if (auto r = getRotaryDim())
+    return static_cast<int64_t>(*r);
+  return getHeadDim();
+}
+
+LogicalResult RotaryOp::verify() {
+  RankedTensorType ty = getInput().getType();
+  auto tableTy = cast<RankedTensorType>(getCos().getType());
+  if (ty.getRank() < 2)
+    return emitOpError("input must have rank >= 2 [..., seq, heads*dim], got "
+                       "rank ")
+           << ty.getRank();
+  if (tableTy.getElementType() != ty.getElementType())
+    return emitOpError("cos/sin element type ")
+           << tableTy.getElementType() << " does not match input element type "
+           << ty.getElementType();
+  int64_t width = ty.getShape().back();
+  if (ShapedType::isDynamic(width))
+    return emitOpError("the feature (last) dimension must be static");
+  int64_t heads = getNumHeads();
+  if (width % heads != 0)
+    return emitOpError("input width ")
+           << width << " is not divisible by num_heads (" << heads << ")";
+  int64_t d = width / heads, r = getRotatedDim();
+  if (r % 2 != 0 || r > d)
+    return emitOpError("rotary_dim (")
+           << r << ") must be even and at most the head dim (" << d << ")";
+  int64_t tableRank = tableTy.getRank();
+  if (tableRank < 2 || tableRank > ty.getRank())
+    return emitOpError("cos/sin must have rank 2 to ")
+           << ty.getRank() << " [..., seq, rotary_dim/2], got rank "
+           << tableRank;
+  if (!extentsAgree(tableTy.getShape().back(), r / 2))
+    return emitOpError("cos/sin last dimension ")
+           << tableTy.getShape().back() << " must be rotary_dim/2 = " << r / 2;
+  // Leading dims (including seq) broadcast against the input's, right-aligned.
+  int64_t offset = ty.getRank() - tableRank;
+  for (int64_t i = 0; i + 1 < tableRank; ++i) {
+    int64_t t = tableTy.getDimSize(i), x = ty.getDimSize(offset + i);
+    bool isSeq = i + 2 == tableRank;
+    if ((!isSeq && t == 1) || extentsAgree(t, x))
+      continue;
+    return emitOpError("cos/sin dimension ")
+           << i << " has size " << t << ", which does not "
+           << (isSeq ? "match the sequence length " : "broadcast to ")
+           << extentStr(x);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BlockOp
+//===----------------------------------------------------------------------===//
+
+YieldOp BlockOp::getYield() {
+  return cast<YieldOp>(getBody().front().getTerminator());
+}
+
+LogicalResult BlockOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("body has ")
+           << body.getNumArguments() << " arguments for " << getInputs().size()
+           << " inputs";
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(body.getArgumentTypes(), getInputs())))
+    if (std::get<0>(pair) != std::get<1>(pair).getType())
+      return emitOpError("body argument ")
+             << i << " has type " << std::get<0>(pair) << ", but input " << i
+             << " has type " << std::get<1>(pair).getType();
+  auto yield = body.empty() ? YieldOp() : dyn_cast<YieldOp>(body.back());
+  if (!yield)
+    return emitOpError("body must end with tfm.yield");
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ")
+           << yield.getValues().size()
+           << " values whose types do not match the block's "
+           << getNumResults() << " result types";
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "tfm/Dialect/Tfm/IR/TfmOps.cpp.inc"

@@ -1,0 +1,155 @@
+//===- Stats.cpp - the tfm-stats pass -----------------------------*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMSTATS
+#include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+/// How a use consumes a constant.
+enum class UseRole { Weight, Buffer, Other };
+
+static UseRole classifyUse(OpOperand &use) {
+  Operation *user = use.getOwner();
+  Value v = use.get();
+  if (auto linear = dyn_cast<LinearOp>(user))
+    return v == linear.getInput() ? UseRole::Other : UseRole::Weight;
+  if (auto norm = dyn_cast<NormOp>(user))
+    return v == norm.getInput() ? UseRole::Other : UseRole::Weight;
+  if (auto emb = dyn_cast<EmbeddingOp>(user))
+    return v == emb.getTable() ? UseRole::Weight : UseRole::Other;
+  if (auto rotary = dyn_cast<RotaryOp>(user))
+    return v == rotary.getInput() ? UseRole::Other : UseRole::Buffer;
+  if (auto attn = dyn_cast<AttentionOp>(user)) {
+    if (v == attn.getMask())
+      return UseRole::Buffer;
+    if (v == attn.getKeyBias() || v == attn.getValueBias())
+      return UseRole::Weight;
+  }
+  return UseRole::Other;
+}
+
+/// True if `op` is a matrix multiply left in the graph tier.
+static bool isGraphMatmul(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalg::isaContractionOpInterface(linalgOp);
+}
+
+/// Looks for a contraction within a few producer (or consumer) hops of `v`,
+/// through the elementwise and shape ops that sit between the matmuls and
+/// the softmax of an unraised attention (scale, mask add, reshapes).
+static bool nearContraction(Value v, bool forward, int depth = 4) {
+  if (depth < 0)
+    return false;
+  if (!forward) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (isGraphMatmul(def))
+      return true;
+    for (Value operand : def->getOperands())
+      if (isa<ShapedType>(operand.getType()) &&
+          nearContraction(operand, forward, depth - 1))
+        return true;
+    return false;
+  }
+  for (Operation *user : v.getUsers()) {
+    if (isGraphMatmul(user))
+      return true;
+    for (Value result : user->getResults())
+      if (nearContraction(result, forward, depth - 1))
+        return true;
+  }
+  return false;
+}
+
+ModelStats mlir::tfm::computeModelStats(ModuleOp module) {
+  ModelStats stats;
+  for (StringRef kind : {"pre_ln", "post_ln", "parallel", "sas", "sas_p",
+                         "unknown"})
+    stats.blocks[kind.str()] = 0;
+
+  llvm::DenseSet<Attribute> seenWeights;
+  module.walk([&](Operation *op) {
+    if (isa<LinearOp>(op) || isGraphMatmul(op))
+      ++stats.matmuls;
+    if (isa<AttentionOp>(op))
+      ++stats.attention;
+    if (isa<linalg::SoftmaxOp>(op) &&
+        nearContraction(op->getOperand(0), /*forward=*/false) &&
+        nearContraction(op->getResult(0), /*forward=*/true))
+      ++stats.attention;
+    if (auto block = dyn_cast<BlockOp>(op))
+      ++stats.blocks[stringifyBlockKind(block.getKind()).str()];
+
+    Attribute value;
+    if (op->getNumResults() != 1 || !matchPattern(op, m_Constant(&value)))
+      return;
+    auto elements = dyn_cast<ElementsAttr>(value);
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!elements || !type || !isa<FloatType>(type.getElementType()))
+      return;
+    bool weightUse = false, otherUse = false;
+    for (OpOperand &use : op->getResult(0).getUses()) {
+      UseRole role = classifyUse(use);
+      weightUse |= role == UseRole::Weight;
+      otherUse |= role == UseRole::Other;
+    }
+    bool isWeight = weightUse || (otherUse && type.getNumElements() > 1);
+    if (isWeight && seenWeights.insert(value).second)
+      stats.parameters += type.getNumElements();
+  });
+  return stats;
+}
+
+void mlir::tfm::printModelStatsJSON(const ModelStats &stats,
+                                    llvm::raw_ostream &os) {
+  llvm::json::OStream json(os);
+  json.object([&] {
+    json.attribute("parameters", stats.parameters);
+    json.attribute("matmuls", stats.matmuls);
+    json.attribute("attention", stats.attention);
+    json.attributeObject("blocks", [&] {
+      for (StringRef kind :
+           {"pre_ln", "post_ln", "parallel", "sas", "sas_p", "unknown"})
+        json.attribute(kind, stats.blocks.at(kind.str()));
+    });
+  });
+  os << "\n";
+}
+
+namespace {
+struct TfmStatsPass : mlir::tfm::impl::TfmStatsBase<TfmStatsPass> {
+  using TfmStatsBase::TfmStatsBase;
+
+  void runOnOperation() override {
+    ModelStats stats = computeModelStats(getOperation());
+    std::string error;
+    std::unique_ptr<llvm::ToolOutputFile> file = openOutputFile(output, &error);
+    if (!file) {
+      getOperation().emitError() << "tfm-stats: " << error;
+      return signalPassFailure();
+    }
+    printModelStatsJSON(stats, file->os());
+    file->keep();
+    markAllAnalysesPreserved();
+  }
+};
+} // namespace
