@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One-step set-up for a fresh Debian 12 machine: installs what tfm needs
+# (apt packages; sudo is used when not root), configures and builds into
+# build/, then runs a job:
+#   ./bootstrap.sh example   compile the bundled example model and print its stats
+#   ./bootstrap.sh test      run the whole test suite (what CI runs)
+#   ./bootstrap.sh build     only set up and build
+set -euo pipefail
+cd "$(dirname "$0")"
+job=${1:-example}
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build ccache lld python3
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+)
+
+step() { printf '\n== %s\n' "$*"; }
+
+install_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  step "installing ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+  local llvm=/usr/lib/llvm-22
+  if [[ ! -f build/build.ninja ]]; then
+    step "configuring build/"
+    cmake -G Ninja -S . -B build \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DMLIR_DIR="$llvm/lib/cmake/mlir" \
+      -DLLVM_EXTERNAL_LIT="$llvm/bin/lit" \
+      -DLLVM_USE_LINKER=lld
+  fi
+  step "building (binaries in build/bin)"
+  cmake --build build
+}
+
+install_packages
+configure_and_build
+
+case "$job" in
+  example)
+    model=examples/two-block-gpt2.mlir
+    step "tfm-opt $model: stats before and after canonicalisation"
+    build/bin/tfm-opt "$model" --tfm-stats -o /dev/null
+    build/bin/tfm-opt "$model" --canonicalize --cse --tfm-stats -o build/two-block-gpt2.opt.mlir
+    echo "optimised IR written to build/two-block-gpt2.opt.mlir"
+    ;;
+  test)
+    step "running the test suite"
+    ctest --test-dir build --output-on-failure -V
+    ;;
+  build) ;;
+  *)
+    echo "usage: $0 [example|test|build]" >&2
+    exit 2
+    ;;
+esac
