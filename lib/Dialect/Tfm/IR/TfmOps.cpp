@@ -81,6 +81,12 @@ bool LinearOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
 LogicalResult LinearOp::verify() {
   RankedTensorType inputTy = getInput().getType();
   RankedTensorType weightTy = getWeight().getType();
+  // Ranks first: type inference runs after this verifier.
+  if (inputTy.getRank() < 1)
+    return emitOpError("input must have rank >= 1, got rank 0");
+  if (weightTy.getRank() != 2)
+    return emitOpError("weight must be 2-D [K, N], got rank ")
+           << weightTy.getRank();
   Type elt = inputTy.getElementType();
   if (weightTy.getElementType() != elt)
     return emitOpError("weight element type ")
@@ -175,7 +181,8 @@ static LogicalResult verifyMaskShape(AttentionOp op, RankedTensorType maskTy,
 LogicalResult AttentionOp::verify() {
   RankedTensorType qTy = getQuery().getType(), kTy = getKey().getType(),
                    vTy = getValue().getType();
-  if (kTy.getRank() != 3)
+  // Ranks first: type inference runs after this verifier.
+  if (qTy.getRank() != 3 || kTy.getRank() != 3 || vTy.getRank() != 3)
     return emitOpError("query, key and value must be rank-3 [batch, seq, "
                        "heads*dim]");
   Type elt = qTy.getElementType();
@@ -221,6 +228,13 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("scale must be finite and non-zero");
 
   int64_t sq = qTy.getDimSize(1), skv = kTy.getDimSize(1);
+  // Bottom-right causal alignment: with more queries than keys (and no
+  // always-visible bias slot) the first queries would see nothing.
+  if (getCausal() && !getKeyBias() && !ShapedType::isDynamic(sq) &&
+      !ShapedType::isDynamic(skv) && sq > skv)
+    return emitOpError("causal attention with more queries (")
+           << sq << ") than keys (" << skv << "): the first " << sq - skv
+           << " queries would see no key";
   if (Value mask = getMask()) {
     auto maskTy = cast<RankedTensorType>(mask.getType());
     if (!maskTy.getElementType().isInteger(1) && maskTy.getElementType() != elt)
@@ -367,7 +381,13 @@ bool EmbeddingOp::isCompatibleReturnTypes(TypeRange l, TypeRange r) {
   return tensorTypesCompatible(l, r);
 }
 
-LogicalResult EmbeddingOp::verify() { return success(); }
+LogicalResult EmbeddingOp::verify() {
+  // Type inference runs after this verifier.
+  if (getTable().getType().getRank() != 2)
+    return emitOpError("table must be 2-D [vocab, dim], got rank ")
+           << getTable().getType().getRank();
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // RotaryOp

@@ -96,7 +96,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
     `M` is the broadcast mask (additive, or 0 / -inf from a boolean mask)
     plus, when `causal` is set, -inf wherever key `j` lies after query `i`.
     Causal alignment is bottom-right: query `i` sits at position
-    `i + Skv − Sq`, so a query sees the keys `j ≤ i + Skv − Sq`.
+    `i + Skv − Sq`, so a query sees the keys `j ≤ i + Skv − Sq`. A query
+    that sees no key at all (a fully masked row) produces zeros.
 
     Explicit key/value bias slots (Sun et al. 2024) prepend `P` per-KV-head
     key/value pairs that are visible to every query, also under causal
