@@ -1,0 +1,68 @@
+//===- Passes.td - tfm conversion passes -------------------*- tablegen -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_CONVERSION_PASSES_TD
+#define TFM_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg"> {
+  let summary = "Lower every tfm op to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Gives every tfm op its executable meaning in upstream dialects, with
+    dynamic batch and sequence dimensions kept dynamic:
+
+    - `tfm.linear` becomes a `linalg.matmul` over the flattened leading
+      dimensions whose accumulator starts from the broadcast bias;
+    - `tfm.attention` becomes two `linalg.batch_matmul`s over
+      [batch·kv_heads, group·queries, keys] with a numerically stable
+      softmax between them (row max subtracted, fully masked rows give
+      zeros); GQA groups the query heads that share a key/value head along
+      the query dimension, so no key or value is copied per query head;
+      bias slots are concatenated in front of the keys and values and are
+      always visible; shaped attention adds α·I − γ·C to β·softmax;
+    - `tfm.norm`, `tfm.activation`, `tfm.residual`, `tfm.embedding` and
+      `tfm.rotary` become `linalg.generic` ops;
+    - `tfm.block` is inlined.
+
+    f16 and bf16 inputs are computed in f32 (matmul accumulation, norm
+    statistics and softmax included) and the results rounded back.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::ModuleOp"> {
+  let summary = "Call the tuned CPU GEMM for f32 matmuls on buffers";
+  let description = [{
+    Replaces `linalg.matmul` and `linalg.batch_matmul` on f32 memrefs (after
+    bufferization) with calls to the tfm CPU runtime
+    (`tfm_rt_matmul_f32`, `tfm_rt_batch_matmul_f32`: C += A·B, backed by
+    OpenBLAS), passing strided views so no operand is copied. Ops of other
+    element types, and ops on tensors, are left for the loop lowering.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def TfmLowerExpandShape : Pass<"tfm-lower-expand-shape"> {
+  let summary = "Rewrite memref.expand_shape as a reinterpret_cast of its strided metadata";
+  let description = [{
+    MLIR 22.1's `expand-strided-metadata` crashes on a `memref.expand_shape`
+    whose output shape has dynamic extents. This pass computes the expanded
+    strides itself (`extract_strided_metadata` + index arithmetic) and
+    emits an equivalent `memref.reinterpret_cast`, which lowers cleanly.
+    Run it right before `expand-strided-metadata`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // TFM_CONVERSION_PASSES_TD

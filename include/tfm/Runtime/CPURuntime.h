@@ -1,0 +1,61 @@
+//===- CPURuntime.h - runtime functions for compiled CPU code ---*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The functions compiled CPU code calls for matrix multiplication, backed by
+// OpenBLAS (cblas_sgemm). They follow MLIR's C interface convention
+// (`llvm.emit_c_interface`): each memref argument is passed as a pointer to a
+// StridedMemRefType descriptor. A call `func.call @tfm_rt_matmul_f32(...)` on
+// a function declared with that attribute resolves to the
+// `_mlir_ciface_tfm_rt_matmul_f32` symbol below.
+//
+// Operands may be arbitrary strided views: any offset, any (including zero or
+// negative) strides, transposed layouts. Views sgemm can read directly are
+// passed through; others are first copied into a contiguous temporary. C is
+// updated in place (C += A * B), so it carries the initial value (a bias, or
+// zeros). C must not overlap A or B. Extents are taken from the descriptors;
+// if they are inconsistent (A's columns differ from B's rows, ...) the call
+// does nothing. Zero-size extents are no-ops. Nothing here prints.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_CPURUNTIME_H
+#define TFM_RUNTIME_CPURUNTIME_H
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/StringRef.h"
+
+extern "C" {
+
+/// C[m, n] += sum_k A[m, k] * B[k, n].
+void _mlir_ciface_tfm_rt_matmul_f32(StridedMemRefType<float, 2> *A,
+                                    StridedMemRefType<float, 2> *B,
+                                    StridedMemRefType<float, 2> *C);
+
+/// C[b, m, n] += sum_k A[b, m, k] * B[b, k, n]. A batch stride of 0
+/// broadcasts an operand over the batch.
+void _mlir_ciface_tfm_rt_batch_matmul_f32(StridedMemRefType<float, 3> *A,
+                                          StridedMemRefType<float, 3> *B,
+                                          StridedMemRefType<float, 3> *C);
+
+/// C[b, m, n] += sum_k A[b, m, k] * B[b, n, k] (B transposed, as in
+/// attention's Q * K^T).
+void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
+    StridedMemRefType<float, 3> *A, StridedMemRefType<float, 3> *B,
+    StridedMemRefType<float, 3> *C);
+
+} // extern "C"
+
+namespace tfm::runtime {
+
+/// Calls `add` with the name and address of every function above, for
+/// mlir::ExecutionEngine::registerSymbols.
+void registerCPURuntimeSymbols(
+    llvm::function_ref<void(llvm::StringRef name, void *address)> add);
+
+} // namespace tfm::runtime
+
+#endif // TFM_RUNTIME_CPURUNTIME_H

@@ -1,0 +1,874 @@
+//===- TfmToLinalg.cpp - lower tfm ops to linalg on tensors -------*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Conversion/Passes.h"
+#include "tfm/Conversion/TfmToLinalg/TfmToLinalg.h"
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_CONVERTTFMTOLINALG
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+//===----------------------------------------------------------------------===//
+// Builders shared by the patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// The type arithmetic runs in: f32 for narrower floats, else the type itself.
+Type computeType(Type elt) {
+  auto ft = dyn_cast<FloatType>(elt);
+  if (ft && ft.getWidth() < 32)
+    return Float32Type::get(elt.getContext());
+  return elt;
+}
+
+/// Converts a scalar between float types, or from an integer/index to float.
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (isa<IndexType>(from)) {
+    v = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+    from = v.getType();
+  }
+  if (isa<IntegerType>(from))
+    return arith::SIToFPOp::create(b, loc, to, v);
+  auto f = cast<FloatType>(from), t = cast<FloatType>(to);
+  if (f.getWidth() < t.getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, t, b.getFloatAttr(t, v));
+}
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The extent of dimension `d` of `v` as an index value.
+Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  if (!ty.isDynamicDim(d))
+    return indexConst(b, loc, ty.getDimSize(d));
+  return tensor::DimOp::create(b, loc, v, d);
+}
+
+SmallVector<utils::IteratorType> parallelIterators(int64_t n) {
+  return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
+}
+
+/// An elementwise linalg.generic over the shape `sizes`. Each input is read
+/// through its map; `body` receives the input scalars and returns the result.
+Value buildGeneric(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Type resultElt, ValueRange inputs,
+                   ArrayRef<AffineMap> inputMaps, BodyFn body) {
+  int64_t rank = sizes.size();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, resultElt);
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, ValueRange{init}, maps,
+      parallelIterators(rank),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return generic.getResult(0);
+}
+
+/// Converts every element of `t` to `elt` (no-op when already `elt`).
+Value castTensor(OpBuilder &b, Location loc, Value t, Type elt) {
+  auto ty = cast<RankedTensorType>(t.getType());
+  if (ty.getElementType() == elt)
+    return t;
+  return buildGeneric(b, loc, tensor::getMixedSizes(b, loc, t), elt, {t},
+                      {b.getMultiDimIdentityMap(ty.getRank())},
+                      [&](OpBuilder &nb, Location nloc, ValueRange a) -> Value {
+                        return castScalar(nb, nloc, a[0], elt);
+                      });
+}
+
+/// Reduces the last dimension of `t` (rank r) into a rank r-1 tensor with
+/// `combine(acc, x)`, starting from `initValue`.
+Value reduceLastDim(OpBuilder &b, Location loc, Value t, double initValue,
+                    function_ref<Value(OpBuilder &, Location, Value, Value)>
+                        combine) {
+  auto ty = cast<RankedTensorType>(t.getType());
+  int64_t rank = ty.getRank();
+  Type elt = ty.getElementType();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
+  sizes.pop_back();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, elt);
+  Value start = floatConst(b, loc, elt, initValue);
+  Value acc = linalg::FillOp::create(b, loc, start, init).getResult(0);
+  SmallVector<utils::IteratorType> iters = parallelIterators(rank);
+  iters.back() = utils::IteratorType::reduction;
+  AffineMap full = b.getMultiDimIdentityMap(rank);
+  AffineMap dropLast = full.getMajorSubMap(rank - 1);
+  auto generic = linalg::GenericOp::create(
+      b, loc, acc.getType(), ValueRange{t}, ValueRange{acc},
+      ArrayRef<AffineMap>{full, dropLast}, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], args[0]));
+      });
+  return generic.getResult(0);
+}
+
+/// Collapses `t` of shape [d0, ..., dn, K] to [d0·…·dn, K] (rank 1: [1, K]).
+Value flattenLeading(OpBuilder &b, Location loc, Value t) {
+  auto ty = cast<RankedTensorType>(t.getType());
+  int64_t rank = ty.getRank();
+  if (rank == 2)
+    return t;
+  if (rank == 1) {
+    auto resultTy = RankedTensorType::get({1, ty.getDimSize(0)},
+                                          ty.getElementType());
+    return tensor::ExpandShapeOp::create(
+        b, loc, resultTy, t, ArrayRef<ReassociationIndices>{{0, 1}},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1),
+                               tensor::getMixedSize(b, loc, t, 0)});
+  }
+  ReassociationIndices leading;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    leading.push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, loc, t, ArrayRef<ReassociationIndices>{leading, {rank - 1}});
+}
+
+/// Inverse of flattenLeading: [M, N] back to `leadingSizes` + [N].
+Value unflattenLeading(OpBuilder &b, Location loc, Value t,
+                       ArrayRef<OpFoldResult> leadingSizes) {
+  auto ty = cast<RankedTensorType>(t.getType());
+  int64_t n = ty.getDimSize(1);
+  if (leadingSizes.size() == 1)
+    return t;
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes(leadingSizes);
+  for (OpFoldResult s : leadingSizes) {
+    std::optional<int64_t> c = getConstantIntValue(s);
+    shape.push_back(c ? *c : ShapedType::kDynamic);
+  }
+  shape.push_back(n);
+  sizes.push_back(tensor::getMixedSize(b, loc, t, 1));
+  auto resultTy = RankedTensorType::get(shape, ty.getElementType());
+  if (leadingSizes.empty())
+    return tensor::CollapseShapeOp::create(
+        b, loc, resultTy, t, ArrayRef<ReassociationIndices>{{0, 1}});
+  ReassociationIndices leading;
+  for (size_t i = 0; i < leadingSizes.size(); ++i)
+    leading.push_back(i);
+  ReassociationIndices last = {static_cast<int64_t>(leadingSizes.size())};
+  return tensor::ExpandShapeOp::create(
+      b, loc, resultTy, t, ArrayRef<ReassociationIndices>{leading, last},
+      sizes);
+}
+
+/// Constant index values read from a static list of doubles by head index.
+Value headTable(OpBuilder &b, Location loc, ArrayRef<double> values, Type elt) {
+  SmallVector<Attribute> attrs;
+  for (double v : values)
+    attrs.push_back(b.getFloatAttr(elt, v));
+  auto ty = RankedTensorType::get({static_cast<int64_t>(values.size())}, elt);
+  return arith::ConstantOp::create(b, loc, ty, DenseElementsAttr::get(ty, attrs));
+}
+
+//===----------------------------------------------------------------------===//
+// tfm.linear
+//===----------------------------------------------------------------------===//
+
+struct LinearLowering : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultTy = cast<RankedTensorType>(op.getType());
+    Type elt = resultTy.getElementType(), ct = computeType(elt);
+    Value x = op.getInput();
+    SmallVector<OpFoldResult> leading = tensor::getMixedSizes(rewriter, loc, x);
+    leading.pop_back();
+    if (leading.empty())
+      leading.push_back(rewriter.getIndexAttr(1));
+
+    Value x2 = flattenLeading(rewriter, loc, x);
+    SmallVector<OpFoldResult> accSizes = {
+        tensor::getMixedSize(rewriter, loc, x2, 0),
+        tensor::getMixedSize(rewriter, loc, op.getWeight(), 1)};
+    Value accInit = tensor::EmptyOp::create(rewriter, loc, accSizes, ct);
+    Value acc;
+    if (Value bias = op.getBias()) {
+      Value biasC = castTensor(rewriter, loc, bias, ct);
+      acc = linalg::BroadcastOp::create(rewriter, loc, biasC, accInit,
+                                        ArrayRef<int64_t>{0})
+                .getResult()[0];
+    } else {
+      acc = linalg::FillOp::create(rewriter, loc,
+                                   floatConst(rewriter, loc, ct, 0.0), accInit)
+                .getResult(0);
+    }
+    // Named matmul extends narrow inputs to the f32 accumulator itself.
+    Value mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                        ValueRange{x2, op.getWeight()},
+                                        ValueRange{acc})
+                   .getResult(0);
+    Value out = castTensor(rewriter, loc, mm, elt);
+    if (cast<RankedTensorType>(x.getType()).getRank() == 1)
+      out = tensor::CollapseShapeOp::create(
+          rewriter, loc, out, ArrayRef<ReassociationIndices>{{0, 1}});
+    else
+      out = unflattenLeading(rewriter, loc, out, leading);
+    if (out.getType() != resultTy)
+      out = tensor::CastOp::create(rewriter, loc, resultTy, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.norm
+//===----------------------------------------------------------------------===//
+
+struct NormLowering : OpRewritePattern<NormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto ty = cast<RankedTensorType>(op.getType());
+    Type elt = ty.getElementType(), ct = computeType(elt);
+    int64_t rank = ty.getRank();
+    Value x = castTensor(rewriter, loc, op.getInput(), ct);
+    Value n = castScalar(rewriter, loc, dimValue(rewriter, loc, x, rank - 1), ct);
+    Value eps = floatConst(rewriter, loc, ct, op.getEpsilon().convertToDouble());
+    bool isLayer = op.getKind() == NormKind::layer;
+
+    auto add = [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
+      return arith::AddFOp::create(b, l, acc, v);
+    };
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap rows = full.getMajorSubMap(rank - 1);
+    AffineMap feature = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(rank - 1));
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
+    SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
+
+    // mean (layer) is subtracted before the second moment: two passes.
+    Value centered = x, mean;
+    if (isLayer) {
+      Value sum = reduceLastDim(rewriter, loc, x, 0.0, add);
+      mean = buildGeneric(rewriter, loc, rowSizes, ct, {sum},
+                          {rewriter.getMultiDimIdentityMap(rank - 1)},
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            return arith::DivFOp::create(b, l, a[0], n);
+                          });
+      centered = buildGeneric(rewriter, loc, sizes, ct, {x, mean}, {full, rows},
+                              [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                return arith::SubFOp::create(b, l, a[0], a[1]);
+                              });
+    }
+    Value sumSq = reduceLastDim(
+        rewriter, loc, centered, 0.0,
+        [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
+          Value sq = arith::MulFOp::create(b, l, v, v);
+          return arith::AddFOp::create(b, l, acc, sq);
+        });
+    Value invStd = buildGeneric(
+        rewriter, loc, rowSizes, ct, {sumSq},
+        {rewriter.getMultiDimIdentityMap(rank - 1)},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value var = arith::DivFOp::create(b, l, a[0], n);
+          Value v = arith::AddFOp::create(b, l, var, eps);
+          return math::RsqrtOp::create(b, l, v);
+        });
+
+    SmallVector<Value> inputs = {centered, invStd};
+    SmallVector<AffineMap> maps = {full, rows};
+    Value scale = op.getScale(), shift = op.getShift();
+    if (scale) {
+      inputs.push_back(scale);
+      maps.push_back(feature);
+    }
+    if (shift) {
+      inputs.push_back(shift);
+      maps.push_back(feature);
+    }
+    Value out = buildGeneric(
+        rewriter, loc, sizes, elt, inputs, maps,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value y = arith::MulFOp::create(b, l, a[0], a[1]);
+          unsigned next = 2;
+          if (scale)
+            y = arith::MulFOp::create(b, l, y, castScalar(b, l, a[next++], ct));
+          if (shift)
+            y = arith::AddFOp::create(b, l, y, castScalar(b, l, a[next++], ct));
+          return castScalar(b, l, y, elt);
+        });
+    if (out.getType() != ty)
+      out = tensor::CastOp::create(rewriter, loc, ty, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.activation
+//===----------------------------------------------------------------------===//
+
+/// act(x) in the compute type.
+Value buildActivation(OpBuilder &b, Location loc, ActivationKind kind,
+                      Value x) {
+  Type t = x.getType();
+  Value one = floatConst(b, loc, t, 1.0), half = floatConst(b, loc, t, 0.5);
+  auto sigmoid = [&](Value v) -> Value {
+    Value neg = arith::NegFOp::create(b, loc, v);
+    Value e = math::ExpOp::create(b, loc, neg);
+    Value d = arith::AddFOp::create(b, loc, one, e);
+    return arith::DivFOp::create(b, loc, one, d);
+  };
+  switch (kind) {
+  case ActivationKind::gelu: {
+    Value s = arith::MulFOp::create(b, loc, x, floatConst(b, loc, t, M_SQRT1_2));
+    Value e = math::ErfOp::create(b, loc, s);
+    Value p = arith::AddFOp::create(b, loc, one, e);
+    Value hx = arith::MulFOp::create(b, loc, half, x);
+    return arith::MulFOp::create(b, loc, hx, p);
+  }
+  case ActivationKind::gelu_tanh: {
+    Value x2 = arith::MulFOp::create(b, loc, x, x);
+    Value x3 = arith::MulFOp::create(b, loc, x2, x);
+    Value c = arith::MulFOp::create(b, loc, x3, floatConst(b, loc, t, 0.044715));
+    Value inner = arith::AddFOp::create(b, loc, x, c);
+    Value k = floatConst(b, loc, t, std::sqrt(2.0 / M_PI));
+    Value th = math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, k, inner));
+    Value p = arith::AddFOp::create(b, loc, one, th);
+    Value hx = arith::MulFOp::create(b, loc, half, x);
+    return arith::MulFOp::create(b, loc, hx, p);
+  }
+  case ActivationKind::relu:
+    return arith::MaximumFOp::create(b, loc, x, floatConst(b, loc, t, 0.0));
+  case ActivationKind::silu:
+    return arith::MulFOp::create(b, loc, x, sigmoid(x));
+  case ActivationKind::sigmoid:
+    return sigmoid(x);
+  }
+  llvm_unreachable("unknown activation");
+}
+
+struct ActivationLowering : OpRewritePattern<ActivationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ActivationOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto ty = cast<RankedTensorType>(op.getType());
+    Type elt = ty.getElementType(), ct = computeType(elt);
+    SmallVector<Value> inputs = {op.getInput()};
+    if (Value up = op.getUp())
+      inputs.push_back(up);
+    SmallVector<AffineMap> maps(inputs.size(),
+                                rewriter.getMultiDimIdentityMap(ty.getRank()));
+    ActivationKind kind = op.getKind();
+    Value out = buildGeneric(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, op.getInput()), elt,
+        inputs, maps, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value y = buildActivation(b, l, kind, castScalar(b, l, a[0], ct));
+          if (a.size() > 1)
+            y = arith::MulFOp::create(b, l, y, castScalar(b, l, a[1], ct));
+          return castScalar(b, l, y, elt);
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.residual
+//===----------------------------------------------------------------------===//
+
+struct ResidualLowering : OpRewritePattern<ResidualOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ResidualOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto ty = cast<RankedTensorType>(op.getType());
+    Type elt = ty.getElementType(), ct = computeType(elt);
+    SmallVector<Value> inputs;
+    SmallVector<double> gains;
+    if (Value skip = op.getSkip()) {
+      inputs.push_back(skip);
+      gains.push_back(op.getSkipGain());
+    }
+    for (auto [i, branch] : llvm::enumerate(op.getBranches())) {
+      inputs.push_back(branch);
+      gains.push_back(op.getBranchGain(i));
+    }
+    SmallVector<AffineMap> maps(inputs.size(),
+                                rewriter.getMultiDimIdentityMap(ty.getRank()));
+    Value out = buildGeneric(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, inputs.front()),
+        elt, inputs, maps, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value sum;
+          for (auto [v, gain] : llvm::zip(a, gains)) {
+            Value term = castScalar(b, l, v, ct);
+            if (gain != 1.0)
+              term = arith::MulFOp::create(b, l, term, floatConst(b, l, ct, gain));
+            sum = sum ? arith::AddFOp::create(b, l, sum, term).getResult() : term;
+          }
+          return castScalar(b, l, sum, elt);
+        });
+    if (out.getType() != ty)
+      out = tensor::CastOp::create(rewriter, loc, ty, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.embedding
+//===----------------------------------------------------------------------===//
+
+struct EmbeddingLowering : OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto ty = cast<RankedTensorType>(op.getType());
+    Value ids = op.getIds(), table = op.getTable();
+    int64_t idsRank = cast<RankedTensorType>(ids.getType()).getRank();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
+    sizes.push_back(tensor::getMixedSize(rewriter, loc, table, 1));
+    Value vocab = dimValue(rewriter, loc, table, 0);
+    Value zero = indexConst(rewriter, loc, 0), one = indexConst(rewriter, loc, 1);
+    Value last = arith::SubIOp::create(rewriter, loc, vocab, one);
+    AffineMap idsMap =
+        rewriter.getMultiDimIdentityMap(idsRank + 1).getMajorSubMap(idsRank);
+    Value out = buildGeneric(
+        rewriter, loc, sizes, ty.getElementType(), {ids}, {idsMap},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value id = a[0];
+          if (!id.getType().isIndex())
+            id = arith::IndexCastOp::create(b, l, b.getIndexType(), id);
+          // Negative ids count from the end (ONNX Gather); clamp the rest
+          // so no id reads outside the table.
+          Value isNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                              id, zero);
+          Value wrapped = arith::AddIOp::create(b, l, id, vocab);
+          Value row = arith::SelectOp::create(b, l, isNeg, wrapped, id);
+          row = arith::MaxSIOp::create(b, l, row, zero);
+          row = arith::MinSIOp::create(b, l, row, last);
+          Value col = linalg::IndexOp::create(b, l, idsRank);
+          return tensor::ExtractOp::create(b, l, table, ValueRange{row, col});
+        });
+    if (out.getType() != ty)
+      out = tensor::CastOp::create(rewriter, loc, ty, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.rotary
+//===----------------------------------------------------------------------===//
+
+struct RotaryLowering : OpRewritePattern<RotaryOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RotaryOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto ty = cast<RankedTensorType>(op.getType());
+    Type elt = ty.getElementType(), ct = computeType(elt);
+    int64_t rank = ty.getRank();
+    auto tableTy = cast<RankedTensorType>(op.getCos().getType());
+    int64_t tableRank = tableTy.getRank();
+    int64_t d = op.getHeadDim(), r = op.getRotatedDim(), halfR = r / 2;
+    bool interleaved = op.getLayout() == RotaryLayout::interleaved;
+    Value x = op.getInput(), cosT = op.getCos(), sinT = op.getSin();
+
+    Value out = buildGeneric(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), elt, {x},
+        {rewriter.getMultiDimIdentityMap(rank)},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          auto idx = [&](int64_t v) { return indexConst(b, l, v); };
+          SmallVector<Value> pos;
+          for (int64_t i = 0; i < rank; ++i)
+            pos.push_back(linalg::IndexOp::create(b, l, i));
+          Value c = pos.back();
+          Value head = arith::DivUIOp::create(b, l, c, idx(d));
+          Value lane = arith::RemUIOp::create(b, l, c, idx(d));
+          Value headBase = arith::MulIOp::create(b, l, head, idx(d));
+          // Pair index p and partner lane, clamped into the rotated range
+          // (lanes >= R pass through and ignore them).
+          Value laneC = arith::MinUIOp::create(b, l, lane, idx(r - 1));
+          Value p, partner, isFirst;
+          if (interleaved) {
+            p = arith::DivUIOp::create(b, l, laneC, idx(2));
+            Value parity = arith::RemUIOp::create(b, l, laneC, idx(2));
+            isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                            parity, idx(0));
+            Value up = arith::AddIOp::create(b, l, laneC, idx(1));
+            Value down = arith::SubIOp::create(b, l, laneC, idx(1));
+            partner = arith::SelectOp::create(b, l, isFirst, up, down);
+          } else {
+            isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                            laneC, idx(halfR));
+            p = arith::RemUIOp::create(b, l, laneC, idx(halfR));
+            Value up = arith::AddIOp::create(b, l, laneC, idx(halfR));
+            Value down = arith::SubIOp::create(b, l, laneC, idx(halfR));
+            partner = arith::SelectOp::create(b, l, isFirst, up, down);
+          }
+          SmallVector<Value> partnerPos(pos);
+          partnerPos.back() = arith::AddIOp::create(b, l, headBase, partner);
+          Value other = tensor::ExtractOp::create(b, l, x, partnerPos);
+          // Table position: right-aligned leading dims, size-1 broadcast.
+          SmallVector<Value> tablePos;
+          for (int64_t i = 0; i + 1 < tableRank; ++i) {
+            int64_t xDim = rank - tableRank + i;
+            tablePos.push_back(tableTy.getDimSize(i) == 1 ? idx(0) : pos[xDim]);
+          }
+          tablePos.push_back(p);
+          Value cs = castScalar(b, l, tensor::ExtractOp::create(b, l, cosT, tablePos), ct);
+          Value sn = castScalar(b, l, tensor::ExtractOp::create(b, l, sinT, tablePos), ct);
+          Value self = castScalar(b, l, a[0], ct);
+          Value oth = castScalar(b, l, other, ct);
+          // first: a·cos − b·sin;  second: b·cos + a·sin  (self is b, other a)
+          Value selfCos = arith::MulFOp::create(b, l, self, cs);
+          Value othSin = arith::MulFOp::create(b, l, oth, sn);
+          Value first = arith::SubFOp::create(b, l, selfCos, othSin);
+          Value second = arith::AddFOp::create(b, l, selfCos, othSin);
+          Value rotated = arith::SelectOp::create(b, l, isFirst, first, second);
+          Value inRange = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                                lane, idx(r));
+          Value y = arith::SelectOp::create(b, l, inRange, rotated, self);
+          return castScalar(b, l, y, elt);
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.attention
+//===----------------------------------------------------------------------===//
+
+struct AttentionLowering : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    auto resultTy = cast<RankedTensorType>(op.getType());
+    Type elt = resultTy.getElementType(), ct = computeType(elt);
+    int64_t h = op.getNumHeads(), hkv = op.getKvHeads(), rep = h / hkv;
+    int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
+    double scale = op.getEffectiveScale();
+
+    Value q = castTensor(b, loc, op.getQuery(), ct);
+    Value k = castTensor(b, loc, op.getKey(), ct);
+    Value v = castTensor(b, loc, op.getValue(), ct);
+    Value sq = dimValue(b, loc, q, 1),
+          skv = dimValue(b, loc, k, 1);
+    OpFoldResult batchF = tensor::getMixedSize(b, loc, q, 0),
+                 sqF = tensor::getMixedSize(b, loc, q, 1),
+                 skvF = tensor::getMixedSize(b, loc, k, 1);
+    auto staticOf = [](OpFoldResult f) {
+      std::optional<int64_t> c = getConstantIntValue(f);
+      return c ? *c : ShapedType::kDynamic;
+    };
+    int64_t bS = staticOf(batchF), sqS = staticOf(sqF), skvS = staticOf(skvF);
+
+    // Q: [B, Sq, Hkv·rep·D] -> [B, Sq, Hkv, rep, D] -> [B, Hkv, rep, Sq, D]
+    //    -> [B·Hkv, rep·Sq, D]
+    Value q5 = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({bS, sqS, hkv, rep, d}, ct), q,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}},
+        ArrayRef<OpFoldResult>{batchF, sqF, b.getIndexAttr(hkv),
+                               b.getIndexAttr(rep), b.getIndexAttr(d)});
+    Value qT = transpose(b, loc, q5, {0, 2, 3, 1, 4});
+    Value q3 = tensor::CollapseShapeOp::create(
+        b, loc, qT, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+
+    // K: [B, Skv, Hkv·D] -> [B, Skv, Hkv, D] -> [B, Hkv, D, Skv]; bias slots
+    // [Hkv, P, D] broadcast to [B, Hkv, D, P] go in front.
+    Value k4 = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({bS, skvS, hkv, d}, ct), k,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+        ArrayRef<OpFoldResult>{batchF, skvF, b.getIndexAttr(hkv),
+                               b.getIndexAttr(d)});
+    Value kT = transpose(b, loc, k4, {0, 2, 3, 1});
+    Value v4 = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({bS, skvS, hkv, dv}, ct), v,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+        ArrayRef<OpFoldResult>{batchF, skvF, b.getIndexAttr(hkv),
+                               b.getIndexAttr(dv)});
+    Value vT = transpose(b, loc, v4, {0, 2, 1, 3});
+    Value slots = indexConst(b, loc, 0);
+    if (op.hasBiasSlots()) {
+      Value kb = castTensor(b, loc, op.getKeyBias(), ct);
+      Value vb = castTensor(b, loc, op.getValueBias(), ct);
+      slots = dimValue(b, loc, kb, 1);
+      OpFoldResult slotsF = tensor::getMixedSize(b, loc, kb, 1);
+      // key_bias[g, p, d] -> [B, Hkv, D, P]
+      Value kbB = buildGeneric(
+          b, loc, {batchF, b.getIndexAttr(hkv), b.getIndexAttr(d), slotsF}, ct,
+          {kb},
+          {AffineMap::get(4, 0,
+                          {b.getAffineDimExpr(1), b.getAffineDimExpr(3),
+                           b.getAffineDimExpr(2)},
+                          b.getContext())},
+          [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+      // value_bias[g, p, e] -> [B, Hkv, P, Dv]
+      Value vbB = buildGeneric(
+          b, loc, {batchF, b.getIndexAttr(hkv), slotsF, b.getIndexAttr(dv)}, ct,
+          {vb},
+          {AffineMap::get(4, 0,
+                          {b.getAffineDimExpr(1), b.getAffineDimExpr(2),
+                           b.getAffineDimExpr(3)},
+                          b.getContext())},
+          [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+      kT = tensor::ConcatOp::create(b, loc, 3, ValueRange{kbB, kT});
+      vT = tensor::ConcatOp::create(b, loc, 2, ValueRange{vbB, vT});
+    }
+    Value k3 = tensor::CollapseShapeOp::create(
+        b, loc, kT, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    Value v3 = tensor::CollapseShapeOp::create(
+        b, loc, vT, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    Value keys = dimValue(b, loc, k3, 2); // P + Skv
+    OpFoldResult keysF = tensor::getMixedSize(b, loc, k3, 2);
+    int64_t keysS = cast<RankedTensorType>(k3.getType()).getDimSize(2);
+
+    // Logits [B·Hkv, rep·Sq, P+Skv].
+    OpFoldResult bh = tensor::getMixedSize(b, loc, q3, 0),
+                 rows = tensor::getMixedSize(b, loc, q3, 1);
+    Value logits = batchMatmul(b, loc, q3, k3, {bh, rows, keysF}, ct);
+    Value l5 = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({bS, hkv, rep, sqS, keysS}, ct), logits,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},
+        ArrayRef<OpFoldResult>{batchF, b.getIndexAttr(hkv), b.getIndexAttr(rep),
+                               sqF, keysF});
+
+    // Masked, scaled logits; invisible keys are -inf.
+    Value mask = op.getMask();
+    bool causal = op.getCausal();
+    Value causalShift = arith::SubIOp::create(b, loc, skv, sq); // Skv − Sq
+    Value negInf = floatConst(b, loc, ct, -std::numeric_limits<double>::infinity());
+    Value scaled = buildGeneric(
+        b, loc, tensor::getMixedSizes(b, loc, l5), ct, {l5},
+        {b.getMultiDimIdentityMap(5)},
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          auto idx = [&](int64_t c) { return indexConst(nb, l, c); };
+          Value bi = linalg::IndexOp::create(nb, l, 0);
+          Value g = linalg::IndexOp::create(nb, l, 1);
+          Value r = linalg::IndexOp::create(nb, l, 2);
+          Value i = linalg::IndexOp::create(nb, l, 3);
+          Value j = linalg::IndexOp::create(nb, l, 4);
+          Value logit = arith::MulFOp::create(nb, l, a[0], floatConst(nb, l, ct, scale));
+          // Runtime key index (bias slots come first and are always visible).
+          Value isSlot = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, j, slots);
+          Value jr = arith::SubIOp::create(nb, l, j, slots);
+          jr = arith::SelectOp::create(nb, l, isSlot, idx(0), jr);
+          Value visible = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
+          if (causal) {
+            Value limit = arith::AddIOp::create(nb, l, i, causalShift);
+            Value ok = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, jr, limit);
+            visible = arith::AndIOp::create(nb, l, visible, ok);
+          }
+          if (mask) {
+            auto maskTy = cast<RankedTensorType>(mask.getType());
+            int64_t mr = maskTy.getRank();
+            Value head = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, g, idx(rep)), r);
+            Value full[4] = {bi, head, i, jr};
+            SmallVector<Value> mpos;
+            for (int64_t m = 0; m < mr; ++m)
+              mpos.push_back(maskTy.getDimSize(m) == 1 ? idx(0) : full[4 - mr + m]);
+            Value mv = tensor::ExtractOp::create(nb, l, mask, mpos);
+            if (maskTy.getElementType().isInteger(1)) {
+              visible = arith::AndIOp::create(
+                  nb, l, visible,
+                  arith::OrIOp::create(nb, l, mv, isSlot));
+            } else {
+              Value add = castScalar(nb, l, mv, ct);
+              Value zero = floatConst(nb, l, ct, 0.0);
+              add = arith::SelectOp::create(nb, l, isSlot, zero, add);
+              logit = arith::AddFOp::create(nb, l, logit, add);
+            }
+          }
+          visible = arith::OrIOp::create(nb, l, visible, isSlot);
+          return arith::SelectOp::create(nb, l, visible, logit, negInf);
+        });
+
+    // Stable softmax over the keys.
+    Value rowMax = reduceLastDim(
+        b, loc, scaled, -std::numeric_limits<double>::infinity(),
+        [](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+          return arith::MaximumFOp::create(nb, l, acc, x);
+        });
+    AffineMap full5 = b.getMultiDimIdentityMap(5);
+    AffineMap rows5 = full5.getMajorSubMap(4);
+    Value zero = floatConst(b, loc, ct, 0.0);
+    Value exps = buildGeneric(
+        b, loc, tensor::getMixedSizes(b, loc, scaled), ct, {scaled, rowMax},
+        {full5, rows5}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          // A row that sees nothing has max -inf: its weights are zero.
+          Value dead = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                             a[1], negInf);
+          Value shifted = arith::SubFOp::create(nb, l, a[0], a[1]);
+          Value e = math::ExpOp::create(nb, l, shifted);
+          return arith::SelectOp::create(nb, l, dead, zero, e);
+        });
+    Value rowSum = reduceLastDim(
+        b, loc, exps, 0.0,
+        [](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+          return arith::AddFOp::create(nb, l, acc, x);
+        });
+
+    SmallVector<Value> probInputs = {exps, rowSum};
+    SmallVector<AffineMap> probMaps = {full5, rows5};
+    bool shaped = op.isShaped();
+    if (shaped) {
+      for (ArrayRef<double> coeffs : {*op.getAlpha(), *op.getBeta(), *op.getGamma()}) {
+        probInputs.push_back(headTable(b, loc, coeffs, ct));
+        // head = g·rep + r
+        probMaps.push_back(AffineMap::get(
+            5, 0, b.getAffineDimExpr(1) * rep + b.getAffineDimExpr(2)));
+      }
+    }
+    Value probs = buildGeneric(
+        b, loc, tensor::getMixedSizes(b, loc, exps), ct, probInputs, probMaps,
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              a[1], zero);
+          Value p = arith::DivFOp::create(nb, l, a[0], a[1]);
+          p = arith::SelectOp::create(nb, l, empty, zero, p);
+          if (!shaped)
+            return p;
+          // α·I + β·softmax − γ·C (Sq == Skv, no bias slots).
+          Value i = linalg::IndexOp::create(nb, l, 3);
+          Value j = linalg::IndexOp::create(nb, l, 4);
+          Value one = floatConst(nb, l, ct, 1.0);
+          Value diag = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, j);
+          Value ident = arith::SelectOp::create(nb, l, diag, one, zero);
+          Value c;
+          if (causal) {
+            Value seen = arith::AddIOp::create(nb, l, i, indexConst(nb, l, 1));
+            Value inv = arith::DivFOp::create(nb, l, one, castScalar(nb, l, seen, ct));
+            Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
+            c = arith::SelectOp::create(nb, l, lower, inv, zero);
+          } else {
+            c = arith::DivFOp::create(nb, l, one, castScalar(nb, l, keys, ct));
+          }
+          Value t0 = arith::MulFOp::create(nb, l, a[2], ident);
+          Value t1 = arith::MulFOp::create(nb, l, a[3], p);
+          Value t2 = arith::MulFOp::create(nb, l, a[4], c);
+          return arith::SubFOp::create(
+              nb, l, arith::AddFOp::create(nb, l, t0, t1), t2);
+        });
+
+    // Out [B·Hkv, rep·Sq, Dv] -> [B, Hkv, rep, Sq, Dv] -> [B, Sq, Hkv, rep, Dv]
+    //     -> [B, Sq, H·Dv]
+    Value p3 = tensor::CollapseShapeOp::create(
+        b, loc, probs, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+    Value o3 = batchMatmul(b, loc, p3, v3, {bh, rows, b.getIndexAttr(dv)}, ct);
+    Value o5 = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({bS, hkv, rep, sqS, dv}, ct), o3,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},
+        ArrayRef<OpFoldResult>{batchF, b.getIndexAttr(hkv), b.getIndexAttr(rep),
+                               sqF, b.getIndexAttr(dv)});
+    Value oT = transpose(b, loc, o5, {0, 3, 1, 2, 4});
+    Value out = tensor::CollapseShapeOp::create(
+        b, loc, oT, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
+    out = castTensor(b, loc, out, elt);
+    if (out.getType() != resultTy)
+      out = tensor::CastOp::create(b, loc, resultTy, out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  static Value transpose(OpBuilder &b, Location loc, Value t,
+                         ArrayRef<int64_t> perm) {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
+    SmallVector<OpFoldResult> permuted;
+    for (int64_t p : perm)
+      permuted.push_back(sizes[p]);
+    Value init = tensor::EmptyOp::create(
+        b, loc, permuted, cast<RankedTensorType>(t.getType()).getElementType());
+    return linalg::TransposeOp::create(b, loc, t, init, perm).getResult()[0];
+  }
+
+  /// [Bt, M, K] × [Bt, K, N] -> [Bt, M, N], accumulating from zero.
+  static Value batchMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                           ArrayRef<OpFoldResult> sizes, Type ct) {
+    Value init = tensor::EmptyOp::create(b, loc, sizes, ct);
+    Value acc =
+        linalg::FillOp::create(b, loc, floatConst(b, loc, ct, 0.0), init)
+            .getResult(0);
+    return linalg::BatchMatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                         ValueRange{lhs, rhs}, ValueRange{acc})
+        .getResult(0);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// tfm.block
+//===----------------------------------------------------------------------===//
+
+struct BlockInlining : OpRewritePattern<BlockOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BlockOp op,
+                                PatternRewriter &rewriter) const override {
+    Block &body = op.getBody().front();
+    auto yield = cast<YieldOp>(body.getTerminator());
+    SmallVector<Value> results(yield.getValues());
+    rewriter.inlineBlockBefore(&body, op, op.getInputs());
+    rewriter.eraseOp(yield);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertTfmToLinalgPass
+    : mlir::tfm::impl::ConvertTfmToLinalgBase<ConvertTfmToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<TfmDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(ctx);
+    populateTfmToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::tfm::populateTfmToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearLowering, NormLowering, ActivationLowering,
+               ResidualLowering, EmbeddingLowering, RotaryLowering,
+               AttentionLowering, BlockInlining>(patterns.getContext());
+}

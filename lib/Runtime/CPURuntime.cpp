@@ -1,0 +1,263 @@
+//===- CPURuntime.cpp - runtime functions for compiled CPU code -*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Matrix multiplication entry points on top of cblas_sgemm (row-major).
+//
+// A 2-D view with element (i, j) at ptr[i * rs + j * cs] can be handed to
+// sgemm as is when one stride is 1 and the other (the leading dimension) is at
+// least the extent it spans: cs == 1 means "NoTrans, ld = rs", rs == 1 means
+// "Trans, ld = cs". The stride of an extent-1 dimension never matters. Any
+// other view (stride 0 broadcasts, overlapping or negative strides, leading
+// dimensions beyond sgemm's 32-bit integers) is packed into a contiguous
+// temporary first. C is written in place when sgemm can address it, directly
+// or through C^T += B^T A^T; otherwise the product goes to a temporary that
+// is then added into C.
+//
+// The OpenBLAS this is built against (0.3.21) has no cblas_sgemm_batch, so
+// batches are a loop of sgemm calls; a batch whose right operand is broadcast
+// (batch stride 0) and whose rows are evenly spaced is folded into one sgemm
+// with batch * M rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Runtime/CPURuntime.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+/// A 2-D strided view: element (i, j) is ptr[i * rs + j * cs].
+struct View {
+  float *ptr;
+  int64_t rows, cols;
+  int64_t rs, cs;
+
+  View transposed() const { return {ptr, cols, rows, cs, rs}; }
+  float &at(int64_t i, int64_t j) const { return ptr[i * rs + j * cs]; }
+};
+
+/// An input operand in the form sgemm takes.
+struct GemmOperand {
+  const float *ptr;
+  CBLAS_TRANSPOSE trans;
+  blasint ld;
+};
+
+constexpr int64_t kMaxBlasInt = INT_MAX;
+
+} // namespace
+
+/// If `v` can be passed to row-major sgemm without copying, sets `trans` and
+/// `ld` accordingly and returns true.
+static bool directLayout(const View &v, CBLAS_TRANSPOSE &trans, blasint &ld) {
+  // Row-major: unit column stride, rows at least `cols` apart.
+  if (v.cs == 1 || v.cols == 1) {
+    int64_t minLd = std::max<int64_t>(v.cols, 1);
+    int64_t l = v.rows == 1 ? minLd : v.rs;
+    if (l >= minLd && l <= kMaxBlasInt) {
+      trans = CblasNoTrans;
+      ld = static_cast<blasint>(l);
+      return true;
+    }
+  }
+  // Column-major (the transpose is row-major).
+  if (v.rs == 1 || v.rows == 1) {
+    int64_t minLd = std::max<int64_t>(v.rows, 1);
+    int64_t l = v.cols == 1 ? minLd : v.cs;
+    if (l >= minLd && l <= kMaxBlasInt) {
+      trans = CblasTrans;
+      ld = static_cast<blasint>(l);
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Copies `v` into `buffer`, row-major and dense.
+static void pack(const View &v, std::vector<float> &buffer) {
+  buffer.resize(static_cast<size_t>(v.rows * v.cols));
+  float *out = buffer.data();
+  for (int64_t i = 0; i < v.rows; ++i)
+    for (int64_t j = 0; j < v.cols; ++j)
+      *out++ = v.at(i, j);
+}
+
+/// `v` as an sgemm operand, packed into `buffer` if need be. If `reuse` is
+/// set and `buffer` already holds `v` packed, it is not packed again.
+static GemmOperand prepareInput(const View &v, std::vector<float> &buffer,
+                                bool &packed, bool reuse) {
+  GemmOperand op;
+  if (directLayout(v, op.trans, op.ld)) {
+    op.ptr = v.ptr;
+    return op;
+  }
+  if (!(reuse && packed))
+    pack(v, buffer);
+  packed = true;
+  return {buffer.data(), CblasNoTrans,
+          static_cast<blasint>(std::max<int64_t>(v.cols, 1))};
+}
+
+/// Reusable temporaries for one call.
+namespace {
+struct Scratch {
+  std::vector<float> a, b, c;
+  bool aPacked = false, bPacked = false;
+};
+} // namespace
+
+/// c += a * b for extents too large for sgemm's 32-bit integers.
+static void naiveGemm(const View &a, const View &b, const View &c) {
+  for (int64_t i = 0; i < c.rows; ++i)
+    for (int64_t j = 0; j < c.cols; ++j) {
+      float sum = 0.0f;
+      for (int64_t k = 0; k < a.cols; ++k)
+        sum += a.at(i, k) * b.at(k, j);
+      c.at(i, j) += sum;
+    }
+}
+
+/// c (M x N) += a (M x K) * b (K x N). `reuseA` / `reuseB` say that the
+/// operand is the same view as in the previous call with this scratch.
+static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
+                 bool reuseB = false) {
+  if (a.rows != c.rows || b.cols != c.cols || a.cols != b.rows)
+    return;
+  int64_t m = c.rows, n = c.cols, k = a.cols;
+  if (m <= 0 || n <= 0 || k <= 0)
+    return;
+  if (m > kMaxBlasInt || n > kMaxBlasInt || k > kMaxBlasInt) {
+    naiveGemm(a, b, c);
+    return;
+  }
+
+  // Make C addressable as row-major if it is column-major: C^T += B^T A^T.
+  CBLAS_TRANSPOSE cTrans;
+  blasint ldc;
+  bool cDirect = directLayout(c, cTrans, ldc);
+  if (cDirect && cTrans == CblasTrans) {
+    View at = a.transposed();
+    a = b.transposed();
+    b = at;
+    c = c.transposed();
+    std::swap(m, n);
+    std::swap(reuseA, reuseB);
+    std::swap(scratch.a, scratch.b);
+    std::swap(scratch.aPacked, scratch.bPacked);
+  }
+
+  GemmOperand opA = prepareInput(a, scratch.a, scratch.aPacked, reuseA);
+  GemmOperand opB = prepareInput(b, scratch.b, scratch.bPacked, reuseB);
+  if (cDirect) {
+    cblas_sgemm(CblasRowMajor, opA.trans, opB.trans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, opA.ptr,
+                opA.ld, opB.ptr, opB.ld, 1.0f, c.ptr, ldc);
+  } else {
+    scratch.c.assign(static_cast<size_t>(m * n), 0.0f);
+    cblas_sgemm(CblasRowMajor, opA.trans, opB.trans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, opA.ptr,
+                opA.ld, opB.ptr, opB.ld, 0.0f, scratch.c.data(),
+                static_cast<blasint>(n));
+    const float *product = scratch.c.data();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c.at(i, j) += *product++;
+  }
+
+  if (cDirect && cTrans == CblasTrans) {
+    // Undo the swap so the caller's scratch bookkeeping stays valid.
+    std::swap(scratch.a, scratch.b);
+    std::swap(scratch.aPacked, scratch.bPacked);
+  }
+}
+
+template <int N>
+static View view2d(StridedMemRefType<float, N> *m, int d0, int d1,
+                   int64_t batchOffset = 0) {
+  return {m->data + m->offset + batchOffset, m->sizes[d0], m->sizes[d1],
+          m->strides[d0], m->strides[d1]};
+}
+
+/// C[b] += A[b] * op(B[b]) where op transposes when `transposeB`.
+static void batchMatmul(StridedMemRefType<float, 3> *a,
+                        StridedMemRefType<float, 3> *b,
+                        StridedMemRefType<float, 3> *c, bool transposeB) {
+  int64_t batch = c->sizes[0];
+  if (a->sizes[0] != batch || b->sizes[0] != batch || batch <= 0)
+    return;
+  int bRowDim = transposeB ? 2 : 1, bColDim = transposeB ? 1 : 2;
+  Scratch scratch;
+
+  // Broadcast right operand with evenly spaced rows in A and C: one sgemm
+  // over batch * M rows.
+  int64_t m = c->sizes[1];
+  auto rowStride = [&](StridedMemRefType<float, 3> *x, int64_t &stride) {
+    if (m == 1) {
+      stride = x->strides[0];
+      return true;
+    }
+    stride = x->strides[1];
+    return x->strides[0] == m * x->strides[1];
+  };
+  int64_t aRowStride, cRowStride;
+  if (batch > 1 && b->strides[0] == 0 && rowStride(a, aRowStride) &&
+      rowStride(c, cRowStride) && m <= kMaxBlasInt / batch) {
+    View av{a->data + a->offset, batch * m, a->sizes[2], aRowStride,
+            a->strides[2]};
+    View cv{c->data + c->offset, batch * m, c->sizes[2], cRowStride,
+            c->strides[2]};
+    gemm(av, view2d(b, bRowDim, bColDim), cv, scratch);
+    return;
+  }
+
+  for (int64_t i = 0; i < batch; ++i) {
+    View av = view2d(a, 1, 2, i * a->strides[0]);
+    View bv = view2d(b, bRowDim, bColDim, i * b->strides[0]);
+    View cv = view2d(c, 1, 2, i * c->strides[0]);
+    gemm(av, bv, cv, scratch, /*reuseA=*/i > 0 && a->strides[0] == 0,
+         /*reuseB=*/i > 0 && b->strides[0] == 0);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+extern "C" void _mlir_ciface_tfm_rt_matmul_f32(StridedMemRefType<float, 2> *A,
+                                               StridedMemRefType<float, 2> *B,
+                                               StridedMemRefType<float, 2> *C) {
+  Scratch scratch;
+  gemm(view2d(A, 0, 1), view2d(B, 0, 1), view2d(C, 0, 1), scratch);
+}
+
+extern "C" void
+_mlir_ciface_tfm_rt_batch_matmul_f32(StridedMemRefType<float, 3> *A,
+                                     StridedMemRefType<float, 3> *B,
+                                     StridedMemRefType<float, 3> *C) {
+  batchMatmul(A, B, C, /*transposeB=*/false);
+}
+
+extern "C" void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
+    StridedMemRefType<float, 3> *A, StridedMemRefType<float, 3> *B,
+    StridedMemRefType<float, 3> *C) {
+  batchMatmul(A, B, C, /*transposeB=*/true);
+}
+
+void tfm::runtime::registerCPURuntimeSymbols(
+    llvm::function_ref<void(llvm::StringRef name, void *address)> add) {
+  add("_mlir_ciface_tfm_rt_matmul_f32",
+      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_f32));
+  add("_mlir_ciface_tfm_rt_batch_matmul_f32",
+      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_f32));
+  add("_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32",
+      reinterpret_cast<void *>(
+          &_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32));
+}
