@@ -30,7 +30,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
-void tfm::registerAllDialects(mlir::DialectRegistry &registry) {
+void mlir::tfm::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::tfm::TfmDialect, mlir::affine::AffineDialect,
                   mlir::arith::ArithDialect,
                   mlir::bufferization::BufferizationDialect,
@@ -47,7 +47,7 @@ void tfm::registerAllDialects(mlir::DialectRegistry &registry) {
   mlir::tensor::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-void tfm::registerAllPasses() {
+void mlir::tfm::registerAllPasses() {
   mlir::tfm::registerTfmPasses();
   mlir::tfm::registerTfmConversionPasses();
   mlir::tfm::registerTfmPipelines();

@@ -11,15 +11,15 @@ namespace mlir {
 class DialectRegistry;
 } // namespace mlir
 
-namespace tfm {
+namespace mlir::tfm {
 
 /// Adds the tfm dialect and the upstream dialects tfm pipelines produce or
 /// consume (selectively: not registerAllDialects) to `registry`.
-void registerAllDialects(mlir::DialectRegistry &registry);
+void registerAllDialects(DialectRegistry &registry);
 
 /// Registers the tfm passes and the upstream passes tfm pipelines use.
 void registerAllPasses();
 
-} // namespace tfm
+} // namespace mlir::tfm
 
 #endif // TFM_INITALL_H

@@ -166,7 +166,7 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
     return engine.takeError();
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    ::tfm::runtime::registerCPURuntimeSymbols([&](llvm::StringRef name, void *addr) {
+    runtime::registerCPURuntimeSymbols([&](llvm::StringRef name, void *addr) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr),
                                  llvm::JITSymbolFlags::Exported};
     });

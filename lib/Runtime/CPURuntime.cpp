@@ -251,7 +251,7 @@ extern "C" void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
   batchMatmul(A, B, C, /*transposeB=*/true);
 }
 
-void tfm::runtime::registerCPURuntimeSymbols(
+void mlir::tfm::runtime::registerCPURuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add) {
   add("_mlir_ciface_tfm_rt_matmul_f32",
       reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_f32));

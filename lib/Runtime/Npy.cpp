@@ -33,7 +33,7 @@
 
 using namespace llvm;
 
-namespace tfm::npy {
+namespace mlir::tfm::npy {
 
 //===----------------------------------------------------------------------===//
 // DType and Array
@@ -718,4 +718,4 @@ Error writeFile(StringRef path, const Array &array) {
   return Error::success();
 }
 
-} // namespace tfm::npy
+} // namespace mlir::tfm::npy

@@ -14,8 +14,8 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  tfm::registerAllDialects(registry);
-  tfm::registerAllPasses();
+  mlir::tfm::registerAllDialects(registry);
+  mlir::tfm::registerAllPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tfm optimizer driver\n", registry));
 }

@@ -303,7 +303,7 @@ int main(int argc, char **argv) {
     return fail("use either --input or --random-inputs, not both");
 
   DialectRegistry registry;
-  ::tfm::registerAllDialects(registry);
+  registerAllDialects(registry);
   MLIRContext context(registry);
   context.allowUnregisteredDialects(false);
 

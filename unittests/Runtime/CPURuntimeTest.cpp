@@ -379,7 +379,7 @@ TEST(CPURuntimeTest, BatchMatmulLarger) {
 
 TEST(CPURuntimeTest, RegistersEverySymbol) {
   llvm::StringMap<void *> symbols;
-  tfm::runtime::registerCPURuntimeSymbols(
+  mlir::tfm::runtime::registerCPURuntimeSymbols(
       [&](llvm::StringRef name, void *address) {
         EXPECT_TRUE(symbols.try_emplace(name, address).second) << name.str();
       });

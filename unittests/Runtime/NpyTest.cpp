@@ -16,7 +16,7 @@
 #include <cstring>
 #include <random>
 
-using namespace tfm::npy;
+using namespace mlir::tfm::npy;
 
 namespace {
 

@@ -22,7 +22,6 @@ class ExecutionEngine;
 
 namespace mlir::tfm {
 
-namespace npy = ::tfm::npy;
 
 /// One argument or result of the entry function, as the caller sees it.
 struct TensorSignature {

@@ -49,13 +49,13 @@ void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
 
 } // extern "C"
 
-namespace tfm::runtime {
+namespace mlir::tfm::runtime {
 
 /// Calls `add` with the name and address of every function above, for
 /// mlir::ExecutionEngine::registerSymbols.
 void registerCPURuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add);
 
-} // namespace tfm::runtime
+} // namespace mlir::tfm::runtime
 
 #endif // TFM_RUNTIME_CPURUNTIME_H

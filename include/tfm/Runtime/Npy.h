@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-namespace tfm::npy {
+namespace mlir::tfm::npy {
 
 /// Element types. Each but BF16 maps to one NumPy dtype (descr `<f4`, `<f8`,
 /// `<f2`, `<i8`, `<i4`, `<i2`, `|i1`, `|u1`, `|b1`). BF16 has no NumPy dtype:
@@ -72,6 +72,6 @@ llvm::Error writeFile(llvm::StringRef path, const Array &array);
 /// .npy file) if the array cannot be written (see writeFile, which says why).
 std::string serialize(const Array &array);
 
-} // namespace tfm::npy
+} // namespace mlir::tfm::npy
 
 #endif // TFM_RUNTIME_NPY_H
