@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -166,10 +167,13 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
     return engine.takeError();
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    runtime::registerCPURuntimeSymbols([&](llvm::StringRef name, void *addr) {
+    auto add = [&](llvm::StringRef name, void *addr) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr),
                                  llvm::JITSymbolFlags::Exported};
-    });
+    };
+    runtime::registerCPURuntimeSymbols(add);
+    // Strided copies the bufferized code may emit (memref.copy).
+    add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
     return symbols;
   });
   exe->engine = std::move(*engine);

@@ -76,6 +76,15 @@ Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
   return tensor::DimOp::create(b, loc, v, d);
 }
 
+/// (d0, ..., d{numDims-1}) -> (d0, ..., d{numResults-1}); valid for 0 results
+/// too (AffineMap::getMajorSubMap returns a null map then).
+AffineMap leadingDimsMap(MLIRContext *ctx, int64_t numDims, int64_t numResults) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < numResults; ++i)
+    exprs.push_back(getAffineDimExpr(i, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
 SmallVector<utils::IteratorType> parallelIterators(int64_t n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }
@@ -127,7 +136,7 @@ Value reduceLastDim(OpBuilder &b, Location loc, Value t, double initValue,
   SmallVector<utils::IteratorType> iters = parallelIterators(rank);
   iters.back() = utils::IteratorType::reduction;
   AffineMap full = b.getMultiDimIdentityMap(rank);
-  AffineMap dropLast = full.getMajorSubMap(rank - 1);
+  AffineMap dropLast = leadingDimsMap(b.getContext(), rank, rank - 1);
   auto generic = linalg::GenericOp::create(
       b, loc, acc.getType(), ValueRange{t}, ValueRange{acc},
       ArrayRef<AffineMap>{full, dropLast}, iters,
@@ -267,7 +276,7 @@ struct NormLowering : OpRewritePattern<NormOp> {
       return arith::AddFOp::create(b, l, acc, v);
     };
     AffineMap full = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap rows = full.getMajorSubMap(rank - 1);
+    AffineMap rows = leadingDimsMap(rewriter.getContext(), rank, rank - 1);
     AffineMap feature = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(rank - 1));
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
     SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
@@ -460,7 +469,7 @@ struct EmbeddingLowering : OpRewritePattern<EmbeddingOp> {
     Value zero = indexConst(rewriter, loc, 0), one = indexConst(rewriter, loc, 1);
     Value last = arith::SubIOp::create(rewriter, loc, vocab, one);
     AffineMap idsMap =
-        rewriter.getMultiDimIdentityMap(idsRank + 1).getMajorSubMap(idsRank);
+        leadingDimsMap(rewriter.getContext(), idsRank + 1, idsRank);
     Value out = buildGeneric(
         rewriter, loc, sizes, ty.getElementType(), {ids}, {idsMap},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -724,7 +733,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           return arith::MaximumFOp::create(nb, l, acc, x);
         });
     AffineMap full5 = b.getMultiDimIdentityMap(5);
-    AffineMap rows5 = full5.getMajorSubMap(4);
+    AffineMap rows5 = leadingDimsMap(b.getContext(), 5, 4);
     Value zero = floatConst(b, loc, ct, 0.0);
     Value exps = buildGeneric(
         b, loc, tensor::getMixedSizes(b, loc, scaled), ct, {scaled, rowMax},
