@@ -16,12 +16,15 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%tfm_src_root", config.tfm_src_root))
+# Python with NumPy for reference data (Debian's python3-numpy).
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%tfm_tools_dir", config.tfm_tools_dir))
 
 llvm_config.use_default_substitutions()
 # Variables captured with [[VAR:...]] do not leak past a CHECK-LABEL.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 
 tool_dirs = [config.tfm_tools_dir, config.llvm_tools_dir]
-tools = ["tfm-opt"]
+tools = ["tfm-opt", "tfm-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

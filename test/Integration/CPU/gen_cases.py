@@ -273,10 +273,9 @@ class Builder:
         del self.lines[start:]
         self.indent = "  "
         results = [Val(self.fresh(), y.dims, y.dtype, y.value, y.scale) for y in yields]
-        names = ", ".join(r.name for r in results)
-        if len(results) > 1:
-            names = f"{results[0].name}:{len(results)}"
-            raise NotImplementedError("multi-result blocks are not generated")
+        if len(results) != 1:
+            raise NotImplementedError("only single-result blocks are generated")
+        names = results[0].name
         attr = f" {{layer = {layer} : i64}}" if layer is not None else ""
         in_types = ", ".join(v.type for v in inputs)
         out_types = ", ".join(r.type for r in results)
@@ -574,6 +573,8 @@ add("attn_shaped_gqa_causal_dv3", _attn_case(B=1, Sq=7, H=4, Hkv=2, D=5, Dv=3, c
                                                      [0.2, 0.4, 0.0, 1.0])))
 add("attn_shaped_mask_noncausal", _attn_case(B=2, Sq=5, H=2, D=4, mask=("bool", ("B", 1, "Sq", "Skv")),
                                              shaped=([1.0, 0.0], [1.0, 2.0], [1.0, -1.0])))
+add("attn_shaped_mask_causal", _attn_case(B=2, Sq=6, H=2, D=4, causal=True, mask=("bool", ("B", 1, 1, "Skv")),
+                                          shaped=([0.5, 1.0], [1.5, 0.5], [0.5, -2.0])))
 add("attn_shaped_plain_gains_scale", _attn_case(B=2, Sq=4, H=2, D=4, causal=True, scale=0.5,
                                                 shaped=([0.0, 0.0], [1.0, 1.0], [0.0, 0.0])))
 add("attn_shaped_dyn", _attn_case(B=3, Sq=6, H=2, D=8, causal=True, dyn_q=(1,), dyn_kv=(1,),
@@ -621,6 +622,8 @@ add("norm_layer_dyn", _norm_case("layer", True, True, 1e-5, shape=(3, 4, 64), dy
 add("norm_layer_n1", _norm_case("layer", True, True, 1e-5, shape=(4, 1)))
 add("norm_layer_wide_n1024", _norm_case("layer", True, True, 1e-5, shape=(3, 1024)))
 add("norm_rms_big_eps", _norm_case("rms", False, False, 0.5, shape=(3, 8), std=0.3))
+add("norm_layer_small_var_eps1e-5", _norm_case("layer", True, False, 1e-5, shape=(4, 48), std=0.003))
+add("norm_rms_small_eps1e-5", _norm_case("rms", False, True, 1e-5, shape=(4, 48), std=0.003))
 add("norm_layer_offset_mean", _norm_case("layer", False, False, 1e-5, shape=(4, 64), mean=3.0))
 add("f16_norm_layer", _norm_case("layer", True, True, 1e-5, shape=(2, 3, 64), dtype=F16))
 add("f16_norm_rms", _norm_case("rms", True, False, 1e-6, shape=(2, 3, 64), dtype=F16))
@@ -631,9 +634,9 @@ add("f16_norm_rms", _norm_case("rms", True, False, 1e-6, shape=(2, 3, 64), dtype
 _ACTS = ("gelu", "gelu_tanh", "relu", "silu", "sigmoid")
 
 
-def _act_case(kind, gated, shape=(3, 37), dyn=(), std=1.0, dtype=F32):
+def _act_case(kind, gated, shape=(3, 37), dyn=(), std=1.0, dtype=F32, mean=0.0):
     def fn(b):
-        x = b.randn(*shape, dyn=dyn, std=std, dtype=dtype)
+        x = b.randn(*shape, dyn=dyn, std=std, dtype=dtype, mean=mean)
         up = b.randn(*shape, dyn=dyn, dtype=dtype) if gated else None
         b.ret(b.activation(kind, x, up))
     return fn
@@ -645,7 +648,7 @@ for _kind in _ACTS:
     add(f"act_{_kind}_wide_range", _act_case(_kind, False, shape=(4, 64), std=6.0))
 add("act_gelu_dyn", _act_case("gelu", False, shape=(3, 128), dyn=(0,)))
 add("act_silu_gated_dyn", _act_case("silu", True, shape=(2, 3, 128), dyn=(0, 1)))
-add("act_relu_rank0", _act_case("relu", False, shape=()))
+add("act_relu_rank0", _act_case("relu", False, shape=(), mean=2.0))
 add("act_sigmoid_rank0_gated", _act_case("sigmoid", True, shape=()))
 add("act_gelu_tanh_r4_gated", _act_case("gelu_tanh", True, shape=(2, 2, 3, 5)))
 

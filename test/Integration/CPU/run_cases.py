@@ -1,6 +1,7 @@
 """Runs the generated numerical cases through tfm-run.
 
     python3 run_cases.py --tfm-run PATH [--only SUBSTRING] [--keep DIR]
+                         [--tfm-run-arg ARG]...
 
 Generates the cases (gen_cases.py) into a temporary directory (or DIR with
 --keep, which is left in place), runs
@@ -8,7 +9,8 @@ Generates the cases (gen_cases.py) into a temporary directory (or DIR with
     tfm-run model.mlir --entry=main --input=in0.npy ... --expected=out0.npy ...
             --atol=A --rtol=R
 
-on each (60 s timeout, 2 in parallel), prints `PASS name` or
+on each (plus any --tfm-run-arg, e.g. --tfm-run-arg=--no-runtime-gemm;
+60 s timeout, 2 in parallel), prints `PASS name` or
 `FAIL name: <tail of tfm-run's output>` per case in case order, then
 `N passed, M failed`, and exits 1 if any case failed.
 """
@@ -35,14 +37,14 @@ def _numbered(d, prefix):
     return sorted(files, key=lambda p: int(os.path.basename(p)[len(prefix):-4]))
 
 
-def command(tfm_run, d):
+def command(tfm_run, d, extra=()):
     with open(os.path.join(d, "tol.txt")) as f:
         atol, rtol = f.read().split()
     cmd = [tfm_run, os.path.join(d, "model.mlir"), "--entry=main"]
     cmd += [f"--input={p}" for p in _numbered(d, "in")]
     cmd += [f"--expected={p}" for p in _numbered(d, "out")]
     cmd += [f"--atol={atol}", f"--rtol={rtol}"]
-    return cmd
+    return cmd + list(extra)
 
 
 def _tail(text):
@@ -50,10 +52,10 @@ def _tail(text):
     return text if len(text) <= TAIL_CHARS else "..." + text[-TAIL_CHARS:]
 
 
-def run_one(tfm_run, outdir, name):
+def run_one(tfm_run, outdir, name, extra=()):
     d = os.path.join(outdir, name)
     try:
-        p = subprocess.run(command(tfm_run, d), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        p = subprocess.run(command(tfm_run, d, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, errors="replace", timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return name, False, f"timed out after {TIMEOUT_S} s"
@@ -71,6 +73,8 @@ def main(argv=None):
     ap.add_argument("--tfm-run", required=True, help="path to the tfm-run executable")
     ap.add_argument("--only", default=None, help="only cases whose name contains SUBSTRING")
     ap.add_argument("--keep", default=None, metavar="DIR", help="generate into DIR and keep it")
+    ap.add_argument("--tfm-run-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for every tfm-run call (repeatable)")
     args = ap.parse_args(argv)
 
     tfm_run = args.tfm_run
@@ -92,7 +96,7 @@ def main(argv=None):
             return 1
         passed = failed = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for name, ok, msg in pool.map(lambda n: run_one(tfm_run, outdir, n), names):
+            for name, ok, msg in pool.map(lambda n: run_one(tfm_run, outdir, n, args.tfm_run_arg), names):
                 if ok:
                     passed += 1
                     print(f"PASS {name}", flush=True)
