@@ -20,7 +20,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
@@ -158,9 +160,18 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
   registerLLVMDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
 
+  // Optimise for the host: without a target machine LLVM's cost models are
+  // generic and the loop vectoriser leaves the elementwise loops scalar.
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = tmBuilder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, /*targetMachine=*/nullptr);
+      /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
@@ -273,6 +284,15 @@ CPUExecutable::run(const std::vector<npy::Array> &args) {
     size_t elt = npy::dtypeSize(sig.dtype);
     int64_t n = out.numElements();
     out.data.resize(n * elt);
+    bool contiguous = true;
+    for (int64_t i = rank - 1, expect = 1; i >= 0; expect *= view.size(i), --i)
+      contiguous &= view.size(i) == 1 || view.stride(i) == expect;
+    if (contiguous) {
+      if (n)
+        std::memcpy(out.data.data(), view.aligned() + view.offset() * elt,
+                    n * elt);
+      n = 0; // done
+    }
     std::vector<int64_t> index(rank, 0);
     for (int64_t linear = 0; linear < n; ++linear) {
       int64_t off = view.offset();

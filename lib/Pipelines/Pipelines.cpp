@@ -58,6 +58,7 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   pm.addPass(tfm::createTfmLowerExpandShape());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(tfm::createTfmPolynomialMath());
   // LLVM intrinsics first (exp, sqrt, rsqrt...), libm for the rest (erf,
   // tanh): libm has no rsqrtf.
   pm.addPass(createConvertMathToLLVMPass());

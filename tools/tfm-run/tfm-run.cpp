@@ -279,7 +279,7 @@ bool compareOutput(unsigned index, const npy::Array &got, const npy::Array &want
     }
   }
   llvm::outs() << llvm::format("max abs error %.3e, max rel error %.3e", maxAbs, maxRel)
-               << " (atol " << absTol << ", rtol " << relTol << ")";
+               << llvm::format(" (atol %g, rtol %g)", absTol.getValue(), relTol.getValue());
   if (bad) {
     llvm::outs() << ": MISMATCH in " << bad << " of " << got.numElements()
                  << " elements (first at flat index " << firstBad << ": got "

@@ -65,4 +65,19 @@ def TfmLowerExpandShape : Pass<"tfm-lower-expand-shape"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def TfmPolynomialMath : Pass<"tfm-polynomial-math"> {
+  let summary = "Expand exp, tanh and erf on f32 into inline polynomials";
+  let description = [{
+    Replaces f32 `math.exp`, `math.tanh` and `math.erf` with the
+    polynomial approximations of MLIR's math dialect (a few ulp, well inside
+    the 1e-5 relative tolerance tfm's CPU path is held to). Unlike calls
+    into libm, the polynomials are plain arithmetic that the loop
+    vectoriser turns into AVX-512 code, which makes softmax and GELU
+    memory-bound instead of call-bound.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // TFM_CONVERSION_PASSES_TD

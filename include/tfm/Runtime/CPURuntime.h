@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // The functions compiled CPU code calls for matrix multiplication, backed by
-// OpenBLAS (cblas_sgemm). They follow MLIR's C interface convention
+// oneDNN (dnnl_sgemm). They follow MLIR's C interface convention
 // (`llvm.emit_c_interface`): each memref argument is passed as a pointer to a
 // StridedMemRefType descriptor. A call `func.call @tfm_rt_matmul_f32(...)` on
 // a function declared with that attribute resolves to the
