@@ -1,0 +1,42 @@
+// RUN: tfm-opt %s -split-input-file -convert-linalg-to-tfm-runtime | FileCheck %s
+
+// f32 matmuls on buffers call the runtime GEMM through strided views.
+// CHECK: func.func private @tfm_rt_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @matmul
+// CHECK-SAME: (%[[A:.*]]: memref<?x8xf32>, %[[B:.*]]: memref<8x4xf32>, %[[C:.*]]: memref<?x4xf32>)
+// CHECK: %[[VA:.*]] = memref.cast %[[A]] : memref<?x8xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: %[[VB:.*]] = memref.cast %[[B]]
+// CHECK: %[[VC:.*]] = memref.cast %[[C]]
+// CHECK: call @tfm_rt_matmul_f32(%[[VA]], %[[VB]], %[[VC]])
+// CHECK-NOT: linalg.matmul
+func.func @matmul(%a: memref<?x8xf32>, %b: memref<8x4xf32>, %c: memref<?x4xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x4xf32>) outs(%c : memref<?x4xf32>)
+  return
+}
+
+// -----
+
+// CHECK: func.func private @tfm_rt_batch_matmul_f32(
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK: call @tfm_rt_batch_matmul_f32(
+func.func @batch_matmul(%a: memref<2x3x8xf32>, %b: memref<2x8x4xf32, strided<[64, 1, 8]>>, %c: memref<2x3x4xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<2x3x8xf32>, memref<2x8x4xf32, strided<[64, 1, 8]>>) outs(%c : memref<2x3x4xf32>)
+  return
+}
+
+// -----
+
+// Left alone: other element types, mixed precision, tensors.
+// CHECK-LABEL: func.func @not_converted
+// CHECK-NOT: call
+// CHECK: linalg.matmul ins(%{{.*}} : memref<2x8xf16>, memref<8x4xf16>) outs(%{{.*}} : memref<2x4xf32>)
+// CHECK: linalg.matmul ins(%{{.*}} : memref<2x8xf64>, memref<8x4xf64>) outs(%{{.*}} : memref<2x4xf64>)
+// CHECK: linalg.matmul ins(%{{.*}} : tensor<2x8xf32>, tensor<8x4xf32>) outs(%{{.*}} : tensor<2x4xf32>)
+func.func @not_converted(%a: memref<2x8xf16>, %b: memref<8x4xf16>, %c: memref<2x4xf32>,
+                         %d: memref<2x8xf64>, %e: memref<8x4xf64>, %f: memref<2x4xf64>,
+                         %t: tensor<2x8xf32>, %u: tensor<8x4xf32>, %v: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  linalg.matmul ins(%a, %b : memref<2x8xf16>, memref<8x4xf16>) outs(%c : memref<2x4xf32>)
+  linalg.matmul ins(%d, %e : memref<2x8xf64>, memref<8x4xf64>) outs(%f : memref<2x4xf64>)
+  %r = linalg.matmul ins(%t, %u : tensor<2x8xf32>, tensor<8x4xf32>) outs(%v : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
