@@ -35,7 +35,7 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   pm.addPass(tfm::createConvertTfmToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // TODO(perf): elementwise fusion without folding reshapes into matmuls.
+  pm.addPass(tfm::createTfmFuseElementwise());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, with deallocation.

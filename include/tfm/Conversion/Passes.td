@@ -80,4 +80,18 @@ def TfmPolynomialMath : Pass<"tfm-polynomial-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TfmFuseElementwise : Pass<"tfm-fuse-elementwise"> {
+  let summary = "Fuse producer/consumer linalg.generic ops on tensors";
+  let description = [{
+    Fuses elementwise `linalg.generic` producers into their `linalg.generic`
+    consumers (elementwise or reductions), so that chains such as
+    scale -> mask -> row max -> exp -> row sum read the logits fewer times.
+    Unlike upstream `linalg-fuse-elementwise-ops`, it never touches named
+    ops and never propagates reshapes, so `linalg.matmul` and
+    `linalg.batch_matmul` stay intact for the runtime GEMM, and a producer
+    is only fused when the consumer is its single user (no recomputation).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // TFM_CONVERSION_PASSES_TD
