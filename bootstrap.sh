@@ -57,6 +57,11 @@ case "$job" in
     build/bin/tfm-opt "$model" --tfm-stats -o /dev/null
     build/bin/tfm-opt "$model" --canonicalize --cse --tfm-stats -o build/two-block-gpt2.opt.mlir
     echo "optimised IR written to build/two-block-gpt2.opt.mlir"
+    step "tfm-run: the optimised model on the CPU, batch 2, sequence 16"
+    build/bin/tfm-run build/two-block-gpt2.opt.mlir --random-inputs --seed=1 \
+      --dim=batch=2 --dim=sequence=16 \
+      --output=build/two-block-gpt2.logits.npy --repeat=5
+    echo "logits written to build/two-block-gpt2.logits.npy"
     ;;
   test)
     step "running the test suite"

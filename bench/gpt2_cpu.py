@@ -215,6 +215,36 @@ def run_tfm(a, w, ids, pos, ref, work):
     return float(m.group(1))
 
 
+def iree_version():
+    from importlib.metadata import version
+    return version("iree-base-runtime")
+
+
+def run_iree(a, ids, pos, ref):
+    """Imports the exported ONNX model into IREE, compiles it for the host CPU
+    (cached in the work folder) and times iree.runtime calls."""
+    import iree.runtime as rt
+    bindir = os.path.dirname(sys.executable)
+    onnx_path = os.path.join(a.work, "gpt2.onnx")
+    mlir = os.path.join(a.work, "gpt2.iree.mlir")
+    vmfb = os.path.join(a.work, "gpt2.vmfb")
+    if not os.path.exists(vmfb):
+        subprocess.run([os.path.join(bindir, "iree-import-onnx"), onnx_path, "-o", mlir,
+                        "--opset-version", "17"], check=True, capture_output=True, text=True)
+        subprocess.run([os.path.join(bindir, "iree-compile"), mlir, "-o", vmfb,
+                        "--iree-hal-target-device=local",
+                        "--iree-hal-local-target-device-backends=llvm-cpu",
+                        "--iree-llvmcpu-target-cpu=host"],
+                       check=True, capture_output=True, text=True, timeout=1200)
+    config = rt.Config("local-task")
+    ctx = rt.SystemContext(config=config)
+    ctx.add_vm_module(rt.VmModule.mmap(config.vm_instance, vmfb))
+    fn = ctx.modules.module["main_graph"]
+    out = np.asarray(fn(ids, pos))
+    assert np.allclose(out, ref, atol=1e-3, rtol=1e-3), "IREE disagrees with PyTorch"
+    return time_calls(lambda: np.asarray(fn(ids, pos)), a.repeat)
+
+
 def main():
     a = parse_args()
     os.makedirs(a.work, exist_ok=True)
@@ -259,6 +289,11 @@ def main():
             out = sess.run(None, feed)[0]
             assert np.allclose(out, ref, atol=1e-3, rtol=1e-3), "ORT disagrees with PyTorch"
             res["ONNX Runtime " + ort.__version__] = time_calls(lambda: sess.run(None, feed), a.repeat)
+        if "iree" not in a.skip and "ort" not in a.skip:
+            try:
+                res["IREE llvm-cpu " + iree_version()] = run_iree(a, ids, pos, ref)
+            except Exception as ex:
+                print(f"IREE skipped: {type(ex).__name__}: {str(ex)[:300]}", file=sys.stderr)
         if "tfm" not in a.skip:
             res["tfm"] = run_tfm(a, w, ids, pos, ref, a.work)
         rows.append((s, res))

@@ -12,7 +12,8 @@
 
 !act = tensor<?x?x64xf32>
 
-func.func @main(%ids: tensor<?x?xi64>, %pos: tensor<?x?xi64>) -> tensor<?x?x128xf32> {
+func.func @main(%ids: tensor<?x?xi64> {tfm.dim_names = ["batch", "sequence"]},
+                %pos: tensor<?x?xi64> {tfm.dim_names = ["batch", "sequence"]}) -> tensor<?x?x128xf32> {
   %wte = arith.constant dense<0.02> : tensor<128x64xf32>
   %wpe = arith.constant dense<0.01> : tensor<32x64xf32>
   %tok = tfm.embedding %ids, %wte : (tensor<?x?xi64>, tensor<128x64xf32>) -> !act
