@@ -118,28 +118,38 @@ struct Scratch {
 };
 } // namespace
 
-/// c += a * b for extents too large for sgemm's 32-bit integers.
-static void naiveGemm(const View &a, const View &b, const View &c) {
+/// c = beta·c + a·b for extents too large for sgemm's 32-bit integers
+/// (beta is 0 or 1; with 0, c's old contents are never read).
+static void naiveGemm(const View &a, const View &b, const View &c, float beta) {
   for (int64_t i = 0; i < c.rows; ++i)
     for (int64_t j = 0; j < c.cols; ++j) {
       float sum = 0.0f;
       for (int64_t k = 0; k < a.cols; ++k)
         sum += a.at(i, k) * b.at(k, j);
-      c.at(i, j) += sum;
+      c.at(i, j) = beta == 0.0f ? sum : c.at(i, j) + sum;
     }
 }
 
-/// c (M x N) += a (M x K) * b (K x N). `reuseA` / `reuseB` say that the
-/// operand is the same view as in the previous call with this scratch.
+/// c (M x N) = beta·c + a (M x K) * b (K x N), beta 1 (accumulate) or 0
+/// (overwrite; c's old contents are never read, as in BLAS). `reuseA` /
+/// `reuseB` say that the operand is the same view as in the previous call
+/// with this scratch.
 static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
-                 bool reuseB = false) {
+                 bool reuseB = false, float beta = 1.0f) {
   if (a.rows != c.rows || b.cols != c.cols || a.cols != b.rows)
     return;
   int64_t m = c.rows, n = c.cols, k = a.cols;
-  if (m <= 0 || n <= 0 || k <= 0)
+  if (m <= 0 || n <= 0)
     return;
+  if (k <= 0) {
+    if (beta == 0.0f)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          c.at(i, j) = 0.0f;
+    return;
+  }
   if (m > kMaxBlasInt || n > kMaxBlasInt || k > kMaxBlasInt) {
-    naiveGemm(a, b, c);
+    naiveGemm(a, b, c, beta);
     return;
   }
 
@@ -163,7 +173,7 @@ static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
   if (cDirect) {
     dnnl_sgemm(opA.trans ? 'T' : 'N', opB.trans ? 'T' : 'N', static_cast<int64_t>(m),
                 static_cast<int64_t>(n), static_cast<int64_t>(k), 1.0f, opA.ptr,
-                opA.ld, opB.ptr, opB.ld, 1.0f, c.ptr, ldc);
+                opA.ld, opB.ptr, opB.ld, beta, c.ptr, ldc);
   } else {
     scratch.c.assign(static_cast<size_t>(m * n), 0.0f);
     dnnl_sgemm(opA.trans ? 'T' : 'N', opB.trans ? 'T' : 'N', static_cast<int64_t>(m),
@@ -172,8 +182,8 @@ static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
                 static_cast<int64_t>(n));
     const float *product = scratch.c.data();
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c.at(i, j) += *product++;
+      for (int64_t j = 0; j < n; ++j, ++product)
+        c.at(i, j) = beta == 0.0f ? *product : c.at(i, j) + *product;
   }
 
   if (cDirect && cTrans == true) {
@@ -190,10 +200,11 @@ static View view2d(StridedMemRefType<float, N> *m, int d0, int d1,
           m->strides[d0], m->strides[d1]};
 }
 
-/// C[b] += A[b] * op(B[b]) where op transposes when `transposeB`.
+/// C[b] = beta·C[b] + A[b] * op(B[b]) where op transposes when `transposeB`.
 static void batchMatmul(StridedMemRefType<float, 3> *a,
                         StridedMemRefType<float, 3> *b,
-                        StridedMemRefType<float, 3> *c, bool transposeB) {
+                        StridedMemRefType<float, 3> *c, bool transposeB,
+                        float beta = 1.0f) {
   int64_t batch = c->sizes[0];
   if (a->sizes[0] != batch || b->sizes[0] != batch || batch <= 0)
     return;
@@ -218,7 +229,7 @@ static void batchMatmul(StridedMemRefType<float, 3> *a,
             a->strides[2]};
     View cv{c->data + c->offset, batch * m, c->sizes[2], cRowStride,
             c->strides[2]};
-    gemm(av, view2d(b, bRowDim, bColDim), cv, scratch);
+    gemm(av, view2d(b, bRowDim, bColDim), cv, scratch, false, false, beta);
     return;
   }
 
@@ -227,7 +238,7 @@ static void batchMatmul(StridedMemRefType<float, 3> *a,
     View bv = view2d(b, bRowDim, bColDim, i * b->strides[0]);
     View cv = view2d(c, 1, 2, i * c->strides[0]);
     gemm(av, bv, cv, scratch, /*reuseA=*/i > 0 && a->strides[0] == 0,
-         /*reuseB=*/i > 0 && b->strides[0] == 0);
+         /*reuseB=*/i > 0 && b->strides[0] == 0, beta);
   }
 }
 
@@ -249,6 +260,21 @@ _mlir_ciface_tfm_rt_batch_matmul_f32(StridedMemRefType<float, 3> *A,
   batchMatmul(A, B, C, /*transposeB=*/false);
 }
 
+extern "C" void _mlir_ciface_tfm_rt_matmul_set_f32(
+    StridedMemRefType<float, 2> *A, StridedMemRefType<float, 2> *B,
+    StridedMemRefType<float, 2> *C) {
+  Scratch scratch;
+  gemm(view2d(A, 0, 1), view2d(B, 0, 1), view2d(C, 0, 1), scratch, false,
+       false, /*beta=*/0.0f);
+}
+
+extern "C" void
+_mlir_ciface_tfm_rt_batch_matmul_set_f32(StridedMemRefType<float, 3> *A,
+                                         StridedMemRefType<float, 3> *B,
+                                         StridedMemRefType<float, 3> *C) {
+  batchMatmul(A, B, C, /*transposeB=*/false, /*beta=*/0.0f);
+}
+
 extern "C" void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
     StridedMemRefType<float, 3> *A, StridedMemRefType<float, 3> *B,
     StridedMemRefType<float, 3> *C) {
@@ -261,6 +287,10 @@ void mlir::tfm::runtime::registerCPURuntimeSymbols(
       reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_f32));
   add("_mlir_ciface_tfm_rt_batch_matmul_f32",
       reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_f32));
+  add("_mlir_ciface_tfm_rt_matmul_set_f32",
+      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_set_f32));
+  add("_mlir_ciface_tfm_rt_batch_matmul_set_f32",
+      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_set_f32));
   add("_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32",
       reinterpret_cast<void *>(
           &_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32));

@@ -22,6 +22,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <limits>
 #include <vector>
 
 namespace {
@@ -377,13 +378,48 @@ TEST(CPURuntimeTest, BatchMatmulLarger) {
              Layout::RowMajor, false, true, /*transposeB=*/false, rng);
 }
 
+// The overwriting variants never read C: NaN garbage in it must not leak
+// into the result, whatever C's layout (direct, or through a temporary).
+TEST(CPURuntimeTest, SetVariantsOverwrite) {
+  std::mt19937 rng(11);
+  for (auto cStrides : {std::array<int64_t, 2>{5, 1}, std::array<int64_t, 2>{1, 7},
+                        std::array<int64_t, 2>{10, 2}}) {
+    auto a = makeMemRef<2>({7, 3}, {3, 1}, 0, rng);
+    auto b = makeMemRef<2>({3, 5}, {5, 1}, 0, rng);
+    auto c = makeMemRef<2>({7, 5}, cStrides, 2, rng);
+    for (float &x : c.storage)
+      x = std::numeric_limits<float>::quiet_NaN();
+    _mlir_ciface_tfm_rt_matmul_set_f32(a.get(), b.get(), c.get());
+    for (int64_t i = 0; i < 7; ++i)
+      for (int64_t j = 0; j < 5; ++j) {
+        float want = 0.0f;
+        for (int64_t k = 0; k < 3; ++k)
+          want += a.storage[a.position({i, k})] * b.storage[b.position({k, j})];
+        EXPECT_NEAR(c.storage[c.position({i, j})], want, 1e-5f * (1 + std::fabs(want)));
+      }
+  }
+  // Batched, and K = 0 (the product is zeros).
+  auto a = makeMemRef<3>({2, 4, 0}, {0, 0, 1}, 0, rng);
+  auto b = makeMemRef<3>({2, 0, 3}, {0, 3, 1}, 0, rng);
+  auto c = makeMemRef<3>({2, 4, 3}, {12, 3, 1}, 0, rng);
+  for (float &x : c.storage)
+    x = std::numeric_limits<float>::quiet_NaN();
+  _mlir_ciface_tfm_rt_batch_matmul_set_f32(a.get(), b.get(), c.get());
+  for (int64_t i = 0; i < 24; ++i)
+    EXPECT_EQ(c.storage[c.position({i / 12, (i / 3) % 4, i % 3})], 0.0f);
+}
+
 TEST(CPURuntimeTest, RegistersEverySymbol) {
   llvm::StringMap<void *> symbols;
   mlir::tfm::runtime::registerCPURuntimeSymbols(
       [&](llvm::StringRef name, void *address) {
         EXPECT_TRUE(symbols.try_emplace(name, address).second) << name.str();
       });
-  EXPECT_EQ(symbols.size(), 3u);
+  EXPECT_EQ(symbols.size(), 5u);
+  EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_matmul_set_f32"),
+            reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_set_f32));
+  EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_batch_matmul_set_f32"),
+            reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_set_f32));
   EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_matmul_f32"),
             reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_f32));
   EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_batch_matmul_f32"),

@@ -43,10 +43,13 @@ def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::M
   let summary = "Call the tuned CPU GEMM for f32 matmuls on buffers";
   let description = [{
     Replaces `linalg.matmul` and `linalg.batch_matmul` on f32 memrefs (after
-    bufferization) with calls to the tfm CPU runtime
-    (`tfm_rt_matmul_f32`, `tfm_rt_batch_matmul_f32`: C += A·B, backed by
-    OpenBLAS), passing strided views so no operand is copied. Ops of other
-    element types, and ops on tensors, are left for the loop lowering.
+    bufferization) with calls to the tfm CPU runtime (`tfm_rt_matmul_f32`,
+    `tfm_rt_batch_matmul_f32`: C += A·B, backed by oneDNN), passing strided
+    views so no operand is copied. When the op right before is a zero
+    `linalg.fill` of the accumulator, the fill is dropped and the
+    overwriting variant (`..._set_f32`: C = A·B) is called instead. Ops of
+    other element types, and ops on tensors, are left for the loop
+    lowering.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];

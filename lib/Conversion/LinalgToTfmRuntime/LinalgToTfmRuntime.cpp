@@ -10,6 +10,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::tfm {
@@ -77,9 +78,16 @@ struct ConvertLinalgToTfmRuntimePass
       bool batched = isa<linalg::BatchMatmulOp>(op);
       int64_t rank = batched ? 3 : 2;
       Type f32 = Float32Type::get(&getContext());
-      func::FuncOp callee = getOrDeclare(
-          module, batched ? "tfm_rt_batch_matmul_f32" : "tfm_rt_matmul_f32",
-          rank, f32);
+      // A zero fill of the accumulator right before the GEMM becomes an
+      // overwriting GEMM (beta = 0): one pass less over C.
+      auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+      bool overwrite = fill && fill.getOutputs()[0] == op.getDpsInits()[0] &&
+                       matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+      if (overwrite)
+        fill->erase();
+      std::string name = batched ? "tfm_rt_batch_matmul" : "tfm_rt_matmul";
+      name += overwrite ? "_set_f32" : "_f32";
+      func::FuncOp callee = getOrDeclare(module, name, rank, f32);
       OpBuilder b(op);
       SmallVector<Value> views;
       for (Value v : op->getOperands())

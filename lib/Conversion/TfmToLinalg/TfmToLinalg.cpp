@@ -108,6 +108,15 @@ Value buildGeneric(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
   return generic.getResult(0);
 }
 
+/// Replaces `op` by `value`, cast to the op's result type when that is more
+/// static than what the lowering built.
+void replaceWithValue(PatternRewriter &rewriter, Operation *op, Value value) {
+  Type type = op->getResult(0).getType();
+  if (value.getType() != type)
+    value = tensor::CastOp::create(rewriter, op->getLoc(), type, value);
+  rewriter.replaceOp(op, value);
+}
+
 /// Converts every element of `t` to `elt` (no-op when already `elt`).
 Value castTensor(OpBuilder &b, Location loc, Value t, Type elt) {
   auto ty = cast<RankedTensorType>(t.getType());
@@ -248,9 +257,7 @@ struct LinearLowering : OpRewritePattern<LinearOp> {
           rewriter, loc, out, ArrayRef<ReassociationIndices>{{0, 1}});
     else
       out = unflattenLeading(rewriter, loc, out, leading);
-    if (out.getType() != resultTy)
-      out = tensor::CastOp::create(rewriter, loc, resultTy, out);
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -332,9 +339,7 @@ struct NormLowering : OpRewritePattern<NormOp> {
             y = arith::AddFOp::create(b, l, y, castScalar(b, l, a[next++], ct));
           return castScalar(b, l, y, elt);
         });
-    if (out.getType() != ty)
-      out = tensor::CastOp::create(rewriter, loc, ty, out);
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -404,7 +409,7 @@ struct ActivationLowering : OpRewritePattern<ActivationOp> {
             y = arith::MulFOp::create(b, l, y, castScalar(b, l, a[1], ct));
           return castScalar(b, l, y, elt);
         });
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -444,9 +449,7 @@ struct ResidualLowering : OpRewritePattern<ResidualOp> {
           }
           return castScalar(b, l, sum, elt);
         });
-    if (out.getType() != ty)
-      out = tensor::CastOp::create(rewriter, loc, ty, out);
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -487,9 +490,7 @@ struct EmbeddingLowering : OpRewritePattern<EmbeddingOp> {
           Value col = linalg::IndexOp::create(b, l, idsRank);
           return tensor::ExtractOp::create(b, l, table, ValueRange{row, col});
         });
-    if (out.getType() != ty)
-      out = tensor::CastOp::create(rewriter, loc, ty, out);
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -569,7 +570,7 @@ struct RotaryLowering : OpRewritePattern<RotaryOp> {
           Value y = arith::SelectOp::create(b, l, inRange, rotated, self);
           return castScalar(b, l, y, elt);
         });
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 };
@@ -807,9 +808,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Value out = tensor::CollapseShapeOp::create(
         b, loc, oT, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
     out = castTensor(b, loc, out, elt);
-    if (out.getType() != resultTy)
-      out = tensor::CastOp::create(b, loc, resultTy, out);
-    rewriter.replaceOp(op, out);
+    replaceWithValue(rewriter, op, out);
     return success();
   }
 

@@ -40,3 +40,27 @@ func.func @not_converted(%a: memref<2x8xf16>, %b: memref<8x4xf16>, %c: memref<2x
   %r = linalg.matmul ins(%t, %u : tensor<2x8xf32>, tensor<8x4xf32>) outs(%v : tensor<2x4xf32>) -> tensor<2x4xf32>
   return %r : tensor<2x4xf32>
 }
+
+// -----
+
+// A zero fill right before the GEMM: overwrite instead of fill + accumulate.
+// A non-zero fill, or a fill of another buffer, stays.
+// CHECK-LABEL: func.func @fill_then_gemm
+// CHECK-NOT: linalg.fill ins(%{{.*}} : f32) outs(%[[C0:.*]] : memref<3x4xf32>)
+// CHECK: call @tfm_rt_matmul_set_f32(
+// CHECK: linalg.fill
+// CHECK: call @tfm_rt_matmul_f32(
+// CHECK: linalg.fill
+// CHECK: call @tfm_rt_batch_matmul_f32(
+func.func @fill_then_gemm(%a: memref<3x8xf32>, %b: memref<8x4xf32>, %c: memref<3x4xf32>, %d: memref<3x4xf32>,
+                          %ba: memref<2x3x8xf32>, %bb: memref<2x8x4xf32>, %bc: memref<2x3x4xf32>, %bd: memref<2x3x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<3x4xf32>)
+  linalg.matmul ins(%a, %b : memref<3x8xf32>, memref<8x4xf32>) outs(%c : memref<3x4xf32>)
+  linalg.fill ins(%one : f32) outs(%d : memref<3x4xf32>)
+  linalg.matmul ins(%a, %b : memref<3x8xf32>, memref<8x4xf32>) outs(%d : memref<3x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%bd : memref<2x3x4xf32>)
+  linalg.batch_matmul ins(%ba, %bb : memref<2x3x8xf32>, memref<2x8x4xf32>) outs(%bc : memref<2x3x4xf32>)
+  return
+}
