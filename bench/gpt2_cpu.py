@@ -42,6 +42,9 @@ def parse_args():
     p.add_argument("--vocab", type=int, default=50257)
     p.add_argument("--context", type=int, default=1024)
     p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3,
+                   help="run every engine this many times in turn and report the median "
+                        "of the per-round medians (the machine is shared: load drifts)")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--tfm-run", default=os.path.join(root, "build", "bin", "tfm-run"))
     p.add_argument("--work", default=os.path.join(root, "build", "bench-gpt2"))
@@ -220,9 +223,9 @@ def iree_version():
     return version("iree-base-runtime")
 
 
-def run_iree(a, ids, pos, ref):
+def prepare_iree(a, ids, pos, ref):
     """Imports the exported ONNX model into IREE, compiles it for the host CPU
-    (cached in the work folder) and times iree.runtime calls."""
+    (cached in the work folder), checks it, and returns the call to time."""
     import iree.runtime as rt
     bindir = os.path.dirname(sys.executable)
     onnx_path = os.path.join(a.work, "gpt2.onnx")
@@ -242,7 +245,7 @@ def run_iree(a, ids, pos, ref):
     fn = ctx.modules.module["main_graph"]
     out = np.asarray(fn(ids, pos))
     assert np.allclose(out, ref, atol=1e-3, rtol=1e-3), "IREE disagrees with PyTorch"
-    return time_calls(lambda: np.asarray(fn(ids, pos)), a.repeat)
+    return lambda: np.asarray(fn(ids, pos))
 
 
 def main():
@@ -260,17 +263,23 @@ def main():
         tids, tpos = torch.from_numpy(ids), torch.from_numpy(pos)
         with torch.no_grad():
             ref = model(tids, tpos).numpy()
-        res = {}
+        engines = {}
         if "torch" not in a.skip:
-            with torch.no_grad():
-                res["PyTorch eager"] = time_calls(lambda: model(tids, tpos), a.repeat)
+            def eager():
+                with torch.no_grad():
+                    return time_calls(lambda: model(tids, tpos), a.repeat)
+            engines["PyTorch eager"] = eager
         if "compile" not in a.skip:
             try:
                 cm = torch.compile(model)
                 with torch.no_grad():
                     out = cm(tids, tpos).numpy()
-                    assert np.allclose(out, ref, atol=1e-3, rtol=1e-3)
-                    res["torch.compile"] = time_calls(lambda: cm(tids, tpos), a.repeat)
+                assert np.allclose(out, ref, atol=1e-3, rtol=1e-3)
+
+                def compiled():
+                    with torch.no_grad():
+                        return time_calls(lambda: cm(tids, tpos), a.repeat)
+                engines["torch.compile"] = compiled
             except Exception as ex:  # no C compiler for Inductor, etc.
                 print(f"torch.compile skipped: {type(ex).__name__}: {str(ex)[:200]}", file=sys.stderr)
         if "ort" not in a.skip:
@@ -288,19 +297,27 @@ def main():
             feed = {"ids": ids, "pos": pos}
             out = sess.run(None, feed)[0]
             assert np.allclose(out, ref, atol=1e-3, rtol=1e-3), "ORT disagrees with PyTorch"
-            res["ONNX Runtime " + ort.__version__] = time_calls(lambda: sess.run(None, feed), a.repeat)
-        if "iree" not in a.skip and "ort" not in a.skip:
-            try:
-                res["IREE llvm-cpu " + iree_version()] = run_iree(a, ids, pos, ref)
-            except Exception as ex:
-                print(f"IREE skipped: {type(ex).__name__}: {str(ex)[:300]}", file=sys.stderr)
+            engines["ONNX Runtime " + ort.__version__] = lambda: time_calls(
+                lambda: sess.run(None, feed), a.repeat)
+            if "iree" not in a.skip:
+                try:
+                    iree_fn = prepare_iree(a, ids, pos, ref)
+                    engines["IREE llvm-cpu " + iree_version()] = lambda: time_calls(iree_fn, a.repeat)
+                except Exception as ex:
+                    print(f"IREE skipped: {type(ex).__name__}: {str(ex)[:300]}", file=sys.stderr)
         if "tfm" not in a.skip:
-            res["tfm"] = run_tfm(a, w, ids, pos, ref, a.work)
+            engines["tfm"] = lambda: run_tfm(a, w, ids, pos, ref, a.work)
+        per_round = {name: [] for name in engines}
+        for _ in range(a.rounds):
+            for name, fn in engines.items():
+                per_round[name].append(fn())
+        res = {name: statistics.median(v) for name, v in per_round.items()}
         rows.append((s, res))
 
     gf = {s: flops(a, s) / 1e9 for s in a.seq}
     print(f"\nGPT-2-small-shaped decoder, batch {a.batch}, {a.layers} layers, width {a.width}, "
-          f"{a.heads} heads, MLP {a.mlp}, vocab {a.vocab}; {a.threads} threads; median of {a.repeat}")
+          f"{a.heads} heads, MLP {a.mlp}, vocab {a.vocab}; {a.threads} threads; "
+          f"median of {a.rounds} rounds x {a.repeat} runs, engines taking turns")
     print(f"{'seq':>5} {'engine':<26} {'ms':>10} {'GFLOP/s':>9} {'vs ORT':>8}")
     for s, res in rows:
         ort_ms = next((v for k, v in res.items() if k.startswith("ONNX Runtime")), None)
