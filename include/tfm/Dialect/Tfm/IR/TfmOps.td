@@ -115,7 +115,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
     `i+1` visible keys) when `causal` is set and the uniform full matrix
     `1/Skv` otherwise; like the reference implementation it ignores `mask`.
     Shaped attention needs `Sq == Skv` (the identity term pairs query `i`
-    with value row `i`) and takes no bias slots.
+    with value row `i`) and takes no bias slots. For a query that sees no
+    key the softmax term is zero while `α·I − γ·C` remain.
 
     Example:
     ```mlir
@@ -326,7 +327,8 @@ def Tfm_RotaryOp : Tfm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>,
   let description = [{
     ```
     input  : [..., S, H·D]          H = num_heads
-    cos    : [S, R/2] or [..., S, R/2] broadcastable to input's leading dims
+    cos    : [S, R/2] or [..., S, R/2]: S equals the input's sequence
+             length; the dims before it are 1 or equal the input's
     sin    : same type as cos
     result : same type as input
     ```
