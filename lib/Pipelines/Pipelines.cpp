@@ -33,6 +33,8 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
   // Transformer tier -> linalg on tensors.
   pm.addPass(tfm::createConvertTfmToLinalg());
+  // Graph-tier elementwise arith/math on tensors -> linalg.generic.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(tfm::createTfmFuseElementwise());

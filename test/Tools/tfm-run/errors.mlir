@@ -43,3 +43,9 @@ func.func @main(%a: tensor<?x3xf32>, %b: tensor<?x3xf32>) -> tensor<?x3xf32> {
   %0 = tfm.residual skip(%a) branches(%b) : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
 }
+
+// Modules that do not parse, or do not lower: the diagnostic, then exit 2.
+// RUN: not tfm-run %S/Inputs/bad-syntax.mlir --random-inputs 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// SYNTAX: bad-syntax.mlir:2:{{[0-9]+}}: error: custom op 'tfm.activation' expected ::mlir::tfm::ActivationKind to be one of: gelu, gelu_tanh, relu, silu, sigmoid
+// SYNTAX: tfm-run: error: could not parse {{.*}}bad-syntax.mlir
+// RUN: %python %S/Inputs/exit_code.py 2 tfm-run %S/Inputs/bad-syntax.mlir --random-inputs

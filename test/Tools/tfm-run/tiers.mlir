@@ -15,3 +15,11 @@ func.func @main(%a: tensor<?x3xf32>, %b: tensor<?x3xf32>) -> tensor<?x3xf32> {
   %0 = tfm.residual skip(%a) branches(%b) : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
 }
+
+// Elementwise arith and math on tensors (as importers emit them) run too.
+// RUN: tfm-run %s --entry=graph --input=%t/x23.npy --expected=%t/x23.npy | FileCheck %s
+func.func @graph(%a: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %sq = arith.mulf %a, %a : tensor<?x3xf32>
+  %r = math.sqrt %sq : tensor<?x3xf32>
+  return %r : tensor<?x3xf32>
+}
