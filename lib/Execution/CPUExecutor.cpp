@@ -145,6 +145,9 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
   }
   fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
               UnitAttr::get(module.getContext()));
+  // The dim names are read; LLVM translation has no use for them and warns.
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    fn.removeArgAttr(i, "tfm.dim_names");
 
   PassManager pm(module.getContext());
   TfmToCPUPipelineOptions pipelineOptions;
