@@ -6,6 +6,7 @@
 
 #include "tfm/Pipelines/Pipelines.h"
 #include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -31,7 +32,9 @@ using namespace mlir;
 
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
-  // Transformer tier -> linalg on tensors.
+  // Transformer tier -> linalg on tensors. Blocks become (shared) functions
+  // first: small functions keep LLVM's compile time linear in the depth.
+  pm.addPass(tfm::createTfmOutlineBlocks());
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

@@ -44,4 +44,22 @@ def TfmStats : Pass<"tfm-stats", "::mlir::ModuleOp"> {
   ];
 }
 
+def TfmOutlineBlocks : Pass<"tfm-outline-blocks", "::mlir::ModuleOp"> {
+  let summary = "Outline each tfm.block into a private function, sharing identical ones";
+  let description = [{
+    Replaces every `tfm.block` with a `func.call` to a private function
+    that takes the block's inputs followed by the values its body captures
+    from above (weights, masks, position tables), and returns what the
+    block yields. Blocks whose outlined functions are identical (the usual
+    case for a stack of layers whose weights are captured) share one
+    function.
+
+    Back ends run it first: LLVM optimises many small functions far faster
+    than one function holding the whole stack (GPT-2-small: 72 s of JIT
+    compilation before, a few seconds after), and a shared layer is
+    compiled once.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD
