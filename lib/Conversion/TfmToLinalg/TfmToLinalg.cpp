@@ -752,58 +752,77 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           return arith::AddFOp::create(nb, l, acc, x);
         });
 
-    SmallVector<Value> probInputs = {exps, rowSum};
-    SmallVector<AffineMap> probMaps = {full5, rows5};
-    bool shaped = op.isShaped();
-    if (shaped) {
-      for (ArrayRef<double> coeffs : {*op.getAlpha(), *op.getBeta(), *op.getGamma()}) {
+    // Out [B·Hkv, rep·Sq, Dv] -> [B, Hkv, rep, Sq, Dv] -> [B, Sq, Hkv, rep, Dv]
+    //     -> [B, Sq, H·Dv]
+    auto expandOut = [&](Value o3) -> Value {
+      return tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({bS, hkv, rep, sqS, dv}, ct), o3,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},
+          ArrayRef<OpFoldResult>{batchF, b.getIndexAttr(hkv),
+                                 b.getIndexAttr(rep), sqF, b.getIndexAttr(dv)});
+    };
+    Value o5;
+    if (op.isShaped()) {
+      // α·I + β·softmax − γ·C needs the normalised weights themselves.
+      SmallVector<Value> probInputs = {exps, rowSum};
+      SmallVector<AffineMap> probMaps = {full5, rows5};
+      for (ArrayRef<double> coeffs :
+           {*op.getAlpha(), *op.getBeta(), *op.getGamma()}) {
         probInputs.push_back(headTable(b, loc, coeffs, ct));
         // head = g·rep + r
         probMaps.push_back(AffineMap::get(
             5, 0, b.getAffineDimExpr(1) * rep + b.getAffineDimExpr(2)));
       }
+      Value probs = buildGeneric(
+          b, loc, tensor::getMixedSizes(b, loc, exps), ct, probInputs, probMaps,
+          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+            Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                                a[1], zero);
+            Value p = arith::DivFOp::create(nb, l, a[0], a[1]);
+            p = arith::SelectOp::create(nb, l, empty, zero, p);
+            // α·I + β·softmax − γ·C (Sq == Skv, no bias slots).
+            Value i = linalg::IndexOp::create(nb, l, 3);
+            Value j = linalg::IndexOp::create(nb, l, 4);
+            Value one = floatConst(nb, l, ct, 1.0);
+            Value diag = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, j);
+            Value ident = arith::SelectOp::create(nb, l, diag, one, zero);
+            Value c;
+            if (causal) {
+              Value seen = arith::AddIOp::create(nb, l, i, indexConst(nb, l, 1));
+              Value inv = arith::DivFOp::create(nb, l, one, castScalar(nb, l, seen, ct));
+              Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
+              c = arith::SelectOp::create(nb, l, lower, inv, zero);
+            } else {
+              c = arith::DivFOp::create(nb, l, one, castScalar(nb, l, keys, ct));
+            }
+            Value t0 = arith::MulFOp::create(nb, l, a[2], ident);
+            Value t1 = arith::MulFOp::create(nb, l, a[3], p);
+            Value t2 = arith::MulFOp::create(nb, l, a[4], c);
+            return arith::SubFOp::create(
+                nb, l, arith::AddFOp::create(nb, l, t0, t1), t2);
+          });
+      Value p3 = tensor::CollapseShapeOp::create(
+          b, loc, probs, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+      o5 = expandOut(
+          batchMatmul(b, loc, p3, v3, {bh, rows, b.getIndexAttr(dv)}, ct));
+    } else {
+      // softmax(L)·V = (exp(L − max)·V) / rowsum: the division moves after
+      // the product, onto [.., Sq, Dv] instead of [.., Sq, keys].
+      Value e3 = tensor::CollapseShapeOp::create(
+          b, loc, exps, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+      Value unnormalised = expandOut(
+          batchMatmul(b, loc, e3, v3, {bh, rows, b.getIndexAttr(dv)}, ct));
+      o5 = buildGeneric(
+          b, loc, tensor::getMixedSizes(b, loc, unnormalised), ct,
+          {unnormalised, rowSum}, {full5, rows5},
+          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+            // A row that sees no key has sum 0: its output is 0.
+            Value empty = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+            Value o = arith::DivFOp::create(nb, l, a[0], a[1]);
+            return arith::SelectOp::create(nb, l, empty, zero, o);
+          });
     }
-    Value probs = buildGeneric(
-        b, loc, tensor::getMixedSizes(b, loc, exps), ct, probInputs, probMaps,
-        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                              a[1], zero);
-          Value p = arith::DivFOp::create(nb, l, a[0], a[1]);
-          p = arith::SelectOp::create(nb, l, empty, zero, p);
-          if (!shaped)
-            return p;
-          // α·I + β·softmax − γ·C (Sq == Skv, no bias slots).
-          Value i = linalg::IndexOp::create(nb, l, 3);
-          Value j = linalg::IndexOp::create(nb, l, 4);
-          Value one = floatConst(nb, l, ct, 1.0);
-          Value diag = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, j);
-          Value ident = arith::SelectOp::create(nb, l, diag, one, zero);
-          Value c;
-          if (causal) {
-            Value seen = arith::AddIOp::create(nb, l, i, indexConst(nb, l, 1));
-            Value inv = arith::DivFOp::create(nb, l, one, castScalar(nb, l, seen, ct));
-            Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
-            c = arith::SelectOp::create(nb, l, lower, inv, zero);
-          } else {
-            c = arith::DivFOp::create(nb, l, one, castScalar(nb, l, keys, ct));
-          }
-          Value t0 = arith::MulFOp::create(nb, l, a[2], ident);
-          Value t1 = arith::MulFOp::create(nb, l, a[3], p);
-          Value t2 = arith::MulFOp::create(nb, l, a[4], c);
-          return arith::SubFOp::create(
-              nb, l, arith::AddFOp::create(nb, l, t0, t1), t2);
-        });
-
-    // Out [B·Hkv, rep·Sq, Dv] -> [B, Hkv, rep, Sq, Dv] -> [B, Sq, Hkv, rep, Dv]
-    //     -> [B, Sq, H·Dv]
-    Value p3 = tensor::CollapseShapeOp::create(
-        b, loc, probs, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
-    Value o3 = batchMatmul(b, loc, p3, v3, {bh, rows, b.getIndexAttr(dv)}, ct);
-    Value o5 = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get({bS, hkv, rep, sqS, dv}, ct), o3,
-        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},
-        ArrayRef<OpFoldResult>{batchF, b.getIndexAttr(hkv), b.getIndexAttr(rep),
-                               sqF, b.getIndexAttr(dv)});
     Value oT = transpose(b, loc, o5, {0, 3, 1, 2, 4});
     Value out = tensor::CollapseShapeOp::create(
         b, loc, oT, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}});

@@ -174,8 +174,11 @@ func.func @rotary(%x: tensor<1x?x16xf32>, %c: tensor<?x2xf32>, %s: tensor<?x2xf3
 // CHECK: arith.maximumf
 // CHECK: math.exp
 // CHECK: arith.addf
-// CHECK: arith.divf
+// The division by the row sum comes after the product with V.
+// CHECK-NOT: arith.divf
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<?x?x?xf32>, tensor<?x?x16xf32>)
+// CHECK: linalg.generic
+// CHECK: arith.divf
 // CHECK: linalg.transpose {{.*}} permutation = [0, 3, 1, 2, 4]
 // CHECK: tensor.collapse_shape {{.*}} {{\[\[}}0], [1], [2, 3, 4]] : tensor<?x?x2x2x16xf32> into tensor<?x?x64xf32>
 func.func @attention_gqa_causal(%q: tensor<?x?x64xf32>, %k: tensor<?x?x32xf32>, %m: tensor<?x1x1x?xi1>) -> tensor<?x?x64xf32> {
