@@ -308,9 +308,15 @@ def main():
         if "tfm" not in a.skip:
             engines["tfm"] = lambda: run_tfm(a, w, ids, pos, ref, a.work)
         per_round = {name: [] for name in engines}
-        for _ in range(a.rounds):
-            for name, fn in engines.items():
-                per_round[name].append(fn())
+        for r in range(a.rounds):
+            # Rotate the order each round, and pause between engines: the
+            # thread pools of the in-process engines spin for a while after
+            # their last call and would steal cores from the next engine.
+            names = list(engines)
+            names = names[r % len(names):] + names[:r % len(names)]
+            for name in names:
+                time.sleep(1.0)
+                per_round[name].append(engines[name]())
         res = {name: statistics.median(v) for name, v in per_round.items()}
         rows.append((s, res))
 
