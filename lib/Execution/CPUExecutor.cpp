@@ -66,12 +66,6 @@ static std::string typeStr(Type t) {
   return s;
 }
 
-static std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
-  return s + "]";
-}
 
 /// The signature of one argument or result type.
 static llvm::Expected<TensorSignature>
@@ -212,8 +206,8 @@ CPUExecutable::checkInputs(const std::vector<npy::Array> &args) const {
     for (size_t d = 0; ok && d < a.shape.size(); ++d)
       ok = sig.shape[d] < 0 || sig.shape[d] == a.shape[d];
     if (!ok)
-      return makeError(what + " has shape " + shapeStr(a.shape) + ", but @" +
-                       entryName + " expects " + shapeStr(sig.shape));
+      return makeError(what + " has shape " + npy::formatShape(a.shape) + ", but @" +
+                       entryName + " expects " + npy::formatShape(sig.shape));
   }
   return llvm::Error::success();
 }

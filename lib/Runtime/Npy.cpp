@@ -121,7 +121,8 @@ static Error makeError(StringRef name, const Twine &message) {
                            (name + ": " + message).str());
 }
 
-static std::string formatShape(ArrayRef<int64_t> shape) {
+/// A shape as the Python tuple .npy headers hold: "(3,)", "(2, 4)".
+static std::string pythonTuple(ArrayRef<int64_t> shape) {
   std::string s = "(";
   for (auto [i, d] : llvm::enumerate(shape)) {
     if (i)
@@ -481,7 +482,7 @@ static Error parseHeader(StringRef name, StringRef header, HeaderInfo &info) {
   for (int64_t d : info.shape)
     if (d < 0)
       return makeError(name, "negative dimension " + Twine(d) + " in shape " +
-                                 formatShape(info.shape));
+                                 pythonTuple(info.shape));
   return Error::success();
 }
 
@@ -494,10 +495,10 @@ static Error computeSize(StringRef name, ArrayRef<int64_t> shape, DType dtype,
   } else {
     for (int64_t d : shape)
       if (MulOverflow(numElements, d, numElements))
-        return makeError(name, "shape " + formatShape(shape) + " is too large");
+        return makeError(name, "shape " + pythonTuple(shape) + " is too large");
   }
   if (MulOverflow(numElements, int64_t(dtypeSize(dtype)), numBytes))
-    return makeError(name, "shape " + formatShape(shape) + " is too large");
+    return makeError(name, "shape " + pythonTuple(shape) + " is too large");
   return Error::success();
 }
 
@@ -647,14 +648,14 @@ static Error checkWritable(StringRef name, const Array &array) {
   for (int64_t d : array.shape)
     if (d < 0)
       return makeError(name, "negative dimension " + Twine(d) + " in shape " +
-                                 formatShape(array.shape));
+                                 pythonTuple(array.shape));
   int64_t numElements = 0, numBytes = 0;
   if (Error err =
           computeSize(name, array.shape, array.dtype, numElements, numBytes))
     return err;
   if (uint64_t(numBytes) != array.data.size())
     return makeError(name, "array data is " + Twine(array.data.size()) +
-                               " bytes but shape " + formatShape(array.shape) +
+                               " bytes but shape " + pythonTuple(array.shape) +
                                " of " + dtypeName(array.dtype) + " needs " +
                                Twine(numBytes));
   return Error::success();
@@ -677,7 +678,7 @@ std::string serialize(const Array &array) {
   }
   std::string dict =
       ("{'descr': '" + descrFor(array.dtype) +
-       "', 'fortran_order': False, 'shape': " + formatShape(array.shape) +
+       "', 'fortran_order': False, 'shape': " + pythonTuple(array.shape) +
        ", }")
           .str();
   std::string header = paddedHeader(dict, 10);
@@ -716,6 +717,131 @@ Error writeFile(StringRef path, const Array &array) {
     return makeError(path, "write failed: " + writeEc.message());
   }
   return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Element access and formatting
+//===----------------------------------------------------------------------===//
+
+static float halfToFloat(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else { // subnormal
+      int e = -1;
+      do {
+        ++e;
+        mant <<= 1;
+      } while (!(mant & 0x400));
+      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+static uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  int32_t exp = ((x >> 23) & 0xff) - 127 + 15;
+  uint32_t mant = x & 0x7fffff;
+  if (((x >> 23) & 0xff) == 0xff)
+    return sign | 0x7c00u | (mant ? 0x200u : 0);
+  if (exp >= 31)
+    return sign | 0x7c00u;
+  if (exp <= 0) {
+    if (exp < -10)
+      return sign;
+    mant |= 0x800000u;
+    uint32_t shift = 14 - exp;
+    uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1);
+    uint32_t mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1)))
+      ++half;
+    return sign | half;
+  }
+  uint32_t half = sign | (exp << 10) | (mant >> 13);
+  uint32_t rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
+    ++half;
+  return half;
+}
+
+double loadAsDouble(const Array &a, int64_t i) {
+  const uint8_t *p = a.data.data() + i * dtypeSize(a.dtype);
+  auto load = [&](auto v) {
+    std::memcpy(&v, p, sizeof(v));
+    return static_cast<double>(v);
+  };
+  switch (a.dtype) {
+  case DType::F32: return load(float());
+  case DType::F64: return load(double());
+  case DType::F16: {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return halfToFloat(h);
+  }
+  case DType::BF16: {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  case DType::I64: return load(int64_t());
+  case DType::I32: return load(int32_t());
+  case DType::I16: return load(int16_t());
+  case DType::I8: return load(int8_t());
+  case DType::U8: return load(uint8_t());
+  case DType::Bool: return *p ? 1.0 : 0.0;
+  }
+  return 0.0;
+}
+
+void storeFromDouble(Array &a, int64_t i, double v) {
+  uint8_t *p = a.data.data() + i * dtypeSize(a.dtype);
+  auto store = [&](auto x) { std::memcpy(p, &x, sizeof(x)); };
+  switch (a.dtype) {
+  case DType::F32: store(static_cast<float>(v)); break;
+  case DType::F64: store(v); break;
+  case DType::F16: store(floatToHalf(static_cast<float>(v))); break;
+  case DType::BF16: {
+    float f = static_cast<float>(v);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits += 0x7fff + ((bits >> 16) & 1);
+    store(static_cast<uint16_t>(bits >> 16));
+    break;
+  }
+  case DType::I64: store(static_cast<int64_t>(v)); break;
+  case DType::I32: store(static_cast<int32_t>(v)); break;
+  case DType::I16: store(static_cast<int16_t>(v)); break;
+  case DType::I8: store(static_cast<int8_t>(v)); break;
+  case DType::U8: store(static_cast<uint8_t>(v)); break;
+  case DType::Bool: *p = v != 0.0; break;
+  }
+}
+
+bool isFloating(DType t) {
+  return t == DType::F32 || t == DType::F64 ||
+         t == DType::F16 || t == DType::BF16;
+}
+
+std::string formatShape(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") +
+         (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
 }
 
 } // namespace mlir::tfm::npy

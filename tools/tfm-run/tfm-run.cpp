@@ -85,120 +85,6 @@ int fail(const llvm::Twine &msg) {
   return kExitUsage;
 }
 
-float halfToFloat(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else { // subnormal
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while (!(mant & 0x400));
-      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t floatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = ((x >> 23) & 0xff) - 127 + 15;
-  uint32_t mant = x & 0x7fffff;
-  if (((x >> 23) & 0xff) == 0xff)
-    return sign | 0x7c00u | (mant ? 0x200u : 0);
-  if (exp >= 31)
-    return sign | 0x7c00u;
-  if (exp <= 0) {
-    if (exp < -10)
-      return sign;
-    mant |= 0x800000u;
-    uint32_t shift = 14 - exp;
-    uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1);
-    uint32_t mid = 1u << (shift - 1);
-    if (rem > mid || (rem == mid && (half & 1)))
-      ++half;
-    return sign | half;
-  }
-  uint32_t half = sign | (exp << 10) | (mant >> 13);
-  uint32_t rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
-    ++half;
-  return half;
-}
-
-/// Element `i` of `a` as a double.
-double elementAt(const npy::Array &a, int64_t i) {
-  const uint8_t *p = a.data.data() + i * npy::dtypeSize(a.dtype);
-  auto load = [&](auto v) {
-    std::memcpy(&v, p, sizeof(v));
-    return static_cast<double>(v);
-  };
-  switch (a.dtype) {
-  case npy::DType::F32: return load(float());
-  case npy::DType::F64: return load(double());
-  case npy::DType::F16: {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return halfToFloat(h);
-  }
-  case npy::DType::BF16: {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  }
-  case npy::DType::I64: return load(int64_t());
-  case npy::DType::I32: return load(int32_t());
-  case npy::DType::I16: return load(int16_t());
-  case npy::DType::I8: return load(int8_t());
-  case npy::DType::U8: return load(uint8_t());
-  case npy::DType::Bool: return *p ? 1.0 : 0.0;
-  }
-  return 0.0;
-}
-
-void storeElement(npy::Array &a, int64_t i, double v) {
-  uint8_t *p = a.data.data() + i * npy::dtypeSize(a.dtype);
-  auto store = [&](auto x) { std::memcpy(p, &x, sizeof(x)); };
-  switch (a.dtype) {
-  case npy::DType::F32: store(static_cast<float>(v)); break;
-  case npy::DType::F64: store(v); break;
-  case npy::DType::F16: store(floatToHalf(static_cast<float>(v))); break;
-  case npy::DType::BF16: {
-    float f = static_cast<float>(v);
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    bits += 0x7fff + ((bits >> 16) & 1);
-    store(static_cast<uint16_t>(bits >> 16));
-    break;
-  }
-  case npy::DType::I64: store(static_cast<int64_t>(v)); break;
-  case npy::DType::I32: store(static_cast<int32_t>(v)); break;
-  case npy::DType::I16: store(static_cast<int16_t>(v)); break;
-  case npy::DType::I8: store(static_cast<int8_t>(v)); break;
-  case npy::DType::U8: store(static_cast<uint8_t>(v)); break;
-  case npy::DType::Bool: *p = v != 0.0; break;
-  }
-}
-
-bool isFloat(npy::DType t) {
-  return t == npy::DType::F32 || t == npy::DType::F64 ||
-         t == npy::DType::F16 || t == npy::DType::BF16;
-}
-
 /// Seeded random arrays for every input; dynamic dims from --dim.
 llvm::Expected<std::vector<npy::Array>>
 makeRandomInputs(const std::vector<TensorSignature> &sigs) {
@@ -233,37 +119,30 @@ makeRandomInputs(const std::vector<TensorSignature> &sigs) {
     int64_t hi = sig.idBound > 0 ? sig.idBound : intMax.getValue();
     std::uniform_int_distribution<int64_t> ints(0, std::max<int64_t>(hi, 1) - 1);
     for (int64_t e = 0; e < a.numElements(); ++e) {
-      if (isFloat(a.dtype))
-        storeElement(a, e, normal(rng));
+      if (npy::isFloating(a.dtype))
+        npy::storeFromDouble(a, e, normal(rng));
       else if (a.dtype == npy::DType::Bool)
-        storeElement(a, e, 1.0);
+        npy::storeFromDouble(a, e, 1.0);
       else
-        storeElement(a, e, static_cast<double>(ints(rng)));
+        npy::storeFromDouble(a, e, static_cast<double>(ints(rng)));
     }
     arrays.push_back(std::move(a));
   }
   return arrays;
 }
 
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 /// Prints the error of one output; returns true if it is within tolerance.
 bool compareOutput(unsigned index, const npy::Array &got, const npy::Array &want) {
   llvm::outs() << "output " << index << ": ";
   if (got.shape != want.shape) {
-    llvm::outs() << "shape " << shapeStr(got.shape) << " differs from expected "
-                 << shapeStr(want.shape) << ": MISMATCH\n";
+    llvm::outs() << "shape " << npy::formatShape(got.shape) << " differs from expected "
+                 << npy::formatShape(want.shape) << ": MISMATCH\n";
     return false;
   }
   double maxAbs = 0, maxRel = 0;
   int64_t bad = 0, firstBad = -1;
   for (int64_t i = 0; i < got.numElements(); ++i) {
-    double g = elementAt(got, i), w = elementAt(want, i);
+    double g = npy::loadAsDouble(got, i), w = npy::loadAsDouble(want, i);
     bool bothNaN = std::isnan(g) && std::isnan(w);
     double err = bothNaN ? 0.0 : std::fabs(g - w);
     if (g == w)
@@ -284,8 +163,8 @@ bool compareOutput(unsigned index, const npy::Array &got, const npy::Array &want
   if (bad) {
     llvm::outs() << ": MISMATCH in " << bad << " of " << got.numElements()
                  << " elements (first at flat index " << firstBad << ": got "
-                 << elementAt(got, firstBad) << ", expected "
-                 << elementAt(want, firstBad) << ")\n";
+                 << npy::loadAsDouble(got, firstBad) << ", expected "
+                 << npy::loadAsDouble(want, firstBad) << ")\n";
     return false;
   }
   llvm::outs() << ": ok\n";
@@ -375,7 +254,7 @@ int main(int argc, char **argv) {
   int status = 0;
   for (size_t i = 0; i < wanted.size(); ++i) {
     const npy::Array &got = (*results)[i];
-    if (isFloat(got.dtype) != isFloat(wanted[i].dtype))
+    if (npy::isFloating(got.dtype) != npy::isFloating(wanted[i].dtype))
       return fail("expected output " + std::to_string(i) + " has dtype " +
                   npy::dtypeName(wanted[i].dtype).str() + ", but the result is " +
                   npy::dtypeName(got.dtype).str());

@@ -318,8 +318,9 @@ TEST(CPURuntimeTest, MatmulMismatchedShapesIsNoOp) {
   EXPECT_EQ(c.storage, before);
 }
 
-TEST(CPURuntimeTest, BatchMatmul) {
-  std::mt19937 rng(5);
+/// Every size, every layout of A, B and C, and every broadcast combination.
+static void checkAllBatchedLayouts(bool transposeB, unsigned seed) {
+  std::mt19937 rng(seed);
   const Layout layouts[] = {Layout::RowMajor, Layout::RowMajorPadded,
                             Layout::ColMajor, Layout::Strided};
   for (const Size &s : kSizes)
@@ -328,21 +329,12 @@ TEST(CPURuntimeTest, BatchMatmul) {
         for (Layout lc : layouts)
           for (int broadcast = 0; broadcast < 4; ++broadcast)
             runBatched(3, s, la, lb, lc, broadcast & 1, broadcast & 2,
-                       /*transposeB=*/false, rng);
+                       transposeB, rng);
 }
 
-TEST(CPURuntimeTest, BatchMatmulTransposeB) {
-  std::mt19937 rng(6);
-  const Layout layouts[] = {Layout::RowMajor, Layout::RowMajorPadded,
-                            Layout::ColMajor, Layout::Strided};
-  for (const Size &s : kSizes)
-    for (Layout la : layouts)
-      for (Layout lb : layouts)
-        for (Layout lc : layouts)
-          for (int broadcast = 0; broadcast < 4; ++broadcast)
-            runBatched(3, s, la, lb, lc, broadcast & 1, broadcast & 2,
-                       /*transposeB=*/true, rng);
-}
+TEST(CPURuntimeTest, BatchMatmul) { checkAllBatchedLayouts(false, 5); }
+
+TEST(CPURuntimeTest, BatchMatmulTransposeB) { checkAllBatchedLayouts(true, 6); }
 
 TEST(CPURuntimeTest, BatchMatmulInputBroadcastsInsideMatrices) {
   std::mt19937 rng(7);

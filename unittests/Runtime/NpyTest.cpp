@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -626,4 +627,42 @@ TEST(NpyTest, RandomMutationsDoNotCrash) {
     }
   }
   EXPECT_GT(accepted, 0);
+}
+
+TEST(NpyElementAccess, RoundTripsEveryDType) {
+  for (DType t : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64,
+                  DType::I32, DType::I16, DType::I8, DType::U8, DType::Bool}) {
+    Array a;
+    a.dtype = t;
+    a.shape = {3};
+    a.data.resize(3 * dtypeSize(t));
+    const double values[] = {0.0, 1.0, 3.0};
+    for (int i = 0; i < 3; ++i)
+      storeFromDouble(a, i, values[i]);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_EQ(loadAsDouble(a, i), t == DType::Bool ? (values[i] != 0) : values[i])
+          << dtypeName(t).str() << " element " << i;
+  }
+}
+
+TEST(NpyElementAccess, HalfPrecisionRounding) {
+  Array h;
+  h.dtype = DType::F16;
+  h.shape = {4};
+  h.data.resize(8);
+  storeFromDouble(h, 0, 1.0 / 3.0);
+  storeFromDouble(h, 1, 65504.0);   // largest finite f16
+  storeFromDouble(h, 2, 1e6);       // overflows to inf
+  storeFromDouble(h, 3, 5.960464477539063e-08); // smallest subnormal
+  EXPECT_NEAR(loadAsDouble(h, 0), 1.0 / 3.0, 1e-3);
+  EXPECT_EQ(loadAsDouble(h, 1), 65504.0);
+  EXPECT_TRUE(std::isinf(loadAsDouble(h, 2)));
+  EXPECT_EQ(loadAsDouble(h, 3), 5.960464477539063e-08);
+  EXPECT_TRUE(isFloating(DType::BF16));
+  EXPECT_FALSE(isFloating(DType::I64));
+}
+
+TEST(NpyElementAccess, FormatShape) {
+  EXPECT_EQ(formatShape({}), "[]");
+  EXPECT_EQ(formatShape({2, -1, 768}), "[2, ?, 768]");
 }

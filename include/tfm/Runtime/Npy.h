@@ -18,6 +18,7 @@
 #ifndef TFM_RUNTIME_NPY_H
 #define TFM_RUNTIME_NPY_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -71,6 +72,19 @@ llvm::Error writeFile(llvm::StringRef path, const Array &array);
 /// header does not fit in 65535 bytes. Returns an empty string (never a valid
 /// .npy file) if the array cannot be written (see writeFile, which says why).
 std::string serialize(const Array &array);
+
+/// True for the floating-point dtypes (f32, f64, f16, bf16).
+bool isFloating(DType dtype);
+
+/// Element `i` (row-major) of `array` converted to double.
+double loadAsDouble(const Array &array, int64_t i);
+
+/// Stores `value` as element `i` of `array`, converted (rounded to nearest
+/// even for f16/bf16, truncated for integers) to the array's dtype.
+void storeFromDouble(Array &array, int64_t i, double value);
+
+/// "[2, 3, ?]": extents, negative ones (dynamic) as '?'.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 } // namespace mlir::tfm::npy
 
