@@ -12,7 +12,7 @@ job=${1:-example}
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache lld pkg-config python3 python3-numpy
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libdnnl-dev libgtest-dev
+  libdnnl-dev libgtest-dev libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
 )
 
 step() { printf '\n== %s\n' "$*"; }

@@ -481,3 +481,60 @@ LogicalResult BlockOp::verify() {
 
 #define GET_OP_CLASSES
 #include "tfm/Dialect/Tfm/IR/TfmOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// OnnxNodeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult OnnxNodeOp::verify() {
+  if (getOpType().empty())
+    return emitOpError("needs a non-empty op_type");
+  return success();
+}
+
+Value OnnxNodeOp::getInput(unsigned i) {
+  if (i >= getInputs().size())
+    return {};
+  Value v = getInputs()[i];
+  return isa<NoneType>(v.getType()) ? Value() : v;
+}
+
+Attribute OnnxNodeOp::getOnnxAttr(StringRef name) {
+  if (auto attrs = getOnnxAttrsAttr())
+    return attrs.get(name);
+  return {};
+}
+
+int64_t OnnxNodeOp::getIntAttr(StringRef name, int64_t defaultValue) {
+  if (auto a = dyn_cast_or_null<IntegerAttr>(getOnnxAttr(name)))
+    return a.getInt();
+  return defaultValue;
+}
+
+double OnnxNodeOp::getFloatAttr(StringRef name, double defaultValue) {
+  if (auto a = dyn_cast_or_null<FloatAttr>(getOnnxAttr(name)))
+    return a.getValueAsDouble();
+  return defaultValue;
+}
+
+StringRef OnnxNodeOp::getStringAttr(StringRef name, StringRef defaultValue) {
+  if (auto a = dyn_cast_or_null<StringAttr>(getOnnxAttr(name)))
+    return a.getValue();
+  return defaultValue;
+}
+
+std::optional<SmallVector<int64_t>> OnnxNodeOp::getIntsAttr(StringRef name) {
+  Attribute a = getOnnxAttr(name);
+  if (auto ints = dyn_cast_or_null<DenseI64ArrayAttr>(a))
+    return SmallVector<int64_t>(ints.asArrayRef());
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return SmallVector<int64_t>{i.getInt()};
+  return std::nullopt;
+}
+
+std::string OnnxNodeOp::describe() {
+  std::string s = getOpType().str();
+  if (auto name = getNodeName())
+    s += " '" + name->str() + "'";
+  return s;
+}

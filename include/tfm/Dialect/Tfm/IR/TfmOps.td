@@ -421,4 +421,61 @@ def Tfm_YieldOp : Tfm_Op<"yield", [Pure, ReturnLike, Terminator,
   let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
 }
 
+//===----------------------------------------------------------------------===//
+// Imported ONNX nodes (the generic stage of ONNX import)
+//===----------------------------------------------------------------------===//
+
+def Tfm_OnnxNodeOp : Tfm_Op<"onnx_node", [Pure]> {
+  let summary = "one ONNX node as imported, before legalisation";
+  let description = [{
+    `tfm-translate --import-onnx` imports every ONNX node as one `tfm.onnx_node`
+    that keeps the node's operator type, domain, the opset version the model
+    imports that domain at, the node name, and its ONNX attributes
+    (`onnx_attrs`: INT as i64, FLOAT as f32, STRING as a string, INTS as
+    `array<i64>`, FLOATS as `array<f32>`, STRINGS as an array of strings,
+    TENSOR as elements). An absent optional input is the value of a
+    `tfm.onnx_none`; an unnamed optional output has type `none`.
+
+    `tfm-raise` rewrites transformer structure made of these nodes into `tfm`
+    ops; `convert-onnx-to-linalg` legalises whatever remains into upstream
+    tensor, linalg, arith and math ops, per operator type and opset version.
+
+    Example:
+    ```mlir
+    %y = tfm.onnx_node "Softmax"(%x) <{node_name = "/h.0/attn/Softmax",
+        onnx_attrs = {axis = -1 : i64}, version = 17 : i64}>
+        : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$inputs, StrAttr:$op_type,
+                       DefaultValuedStrAttr<StrAttr, "">:$domain,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$version,
+                       OptionalAttr<StrAttr>:$node_name,
+                       OptionalAttr<DictionaryAttr>:$onnx_attrs);
+  let results = (outs Variadic<AnyType>:$outputs);
+  let assemblyFormat = [{
+    $op_type `(` $inputs `)` prop-dict attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Input `i`, or a null value when it is absent (past the end or `none`).
+    Value getInput(unsigned i);
+    /// ONNX attribute `name`, or null.
+    Attribute getOnnxAttr(StringRef name);
+    int64_t getIntAttr(StringRef name, int64_t defaultValue);
+    double getFloatAttr(StringRef name, double defaultValue);
+    StringRef getStringAttr(StringRef name, StringRef defaultValue);
+    /// INTS attribute `name`, if present.
+    std::optional<SmallVector<int64_t>> getIntsAttr(StringRef name);
+    /// "<op_type> '<node_name>'" for diagnostics.
+    std::string describe();
+  }];
+}
+
+def Tfm_OnnxNoneOp : Tfm_Op<"onnx_none", [Pure]> {
+  let summary = "the value of an absent optional ONNX input";
+  let results = (outs NoneType:$result);
+  let assemblyFormat = "attr-dict";
+}
+
 #endif // TFM_DIALECT_TFM_IR_TFMOPS_TD
