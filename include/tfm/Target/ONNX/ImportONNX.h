@@ -18,7 +18,10 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "tfm/Runtime/Npy.h"
+
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -43,8 +46,15 @@ struct OnnxImportOptions {
 OwningOpRef<ModuleOp> importOnnxFile(llvm::StringRef path, MLIRContext *context,
                                      const OnnxImportOptions &options = {});
 
-/// Registers `--import-onnx` with mlir-translate-style tools.
-void registerImportOnnxTranslation();
+/// Imports a model held in memory (serialised ModelProto, or ONNX's textual
+/// syntax); `path` names it in diagnostics and locates external data.
+OwningOpRef<ModuleOp> importOnnxBuffer(llvm::StringRef contents,
+                                       llvm::StringRef path, MLIRContext *context,
+                                       const OnnxImportOptions &options = {});
+
+/// Reads a serialised ONNX TensorProto (as the ONNX backend test suites store
+/// inputs and outputs) into a host array.
+llvm::Expected<npy::Array> readOnnxTensorFile(llvm::StringRef path);
 
 } // namespace mlir::tfm
 
