@@ -35,6 +35,8 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   // Transformer tier -> linalg on tensors. Blocks become (shared) functions
   // first: small functions keep LLVM's compile time linear in the depth.
   pm.addPass(tfm::createTfmOutlineBlocks());
+  // Imported ONNX nodes that were not raised to tfm ops.
+  pm.addPass(tfm::createConvertOnnxToLinalg());
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

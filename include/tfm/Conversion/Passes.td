@@ -39,6 +39,44 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg"> {
   ];
 }
 
+def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg"> {
+  let summary = "Legalise imported ONNX nodes into linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every `tfm.onnx_node` (the generic stage of ONNX import) into
+    upstream ops on tensors, per operator type and the opset version the
+    model imports the node's domain at, and erases the `tfm.onnx_none`
+    placeholders of absent optional inputs. A node whose operator, domain or
+    opset is not supported, or whose operands it cannot handle, is an error
+    at the node's location naming its name, type, domain and opset, and the
+    pass fails. `isOnnxOpSupported` (OnnxToLinalg.h) answers from the same
+    table the pass uses.
+
+    Dynamic dimensions stay dynamic. Shapes computed at run time (the
+    Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains exporters emit)
+    are followed element by element, so a shape that is constant folds to
+    static extents and one that is not is read with `tensor.extract`; small
+    integer tensors (16 elements or fewer) are computed as scalars for that
+    reason. Broadcasting elementwise ops become `linalg.generic`s whose
+    indexing maps broadcast dimensions that are statically 1. A dimension
+    that is dynamic in two operands is assumed to have the same extent in
+    both at run time: broadcasting a dynamic extent that turns out to be 1
+    is not supported. Where the result type built differs from the declared
+    (shape-inferred) one only in static versus dynamic extents, a
+    `tensor.cast` to the declared type is inserted.
+
+    f16 and bf16 are computed in f32 (matmul accumulation, reductions,
+    normalisation statistics, transcendental functions) and rounded back.
+    Integer division truncates toward zero; Cast follows ONNX (float to
+    integer truncates toward zero, anything to bool is `!= 0`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::ModuleOp"> {
   let summary = "Call the tuned CPU GEMM for f32 matmuls on buffers";
   let description = [{

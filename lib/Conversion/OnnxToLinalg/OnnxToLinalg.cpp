@@ -1,0 +1,238 @@
+//===- OnnxToLinalg.cpp - legalise imported ONNX nodes ------------*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The table of ONNX lowerings (operator type -> opset ranges -> lowering), the
+// query the importer uses (isOnnxOpSupported), the pattern, and the pass.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OnnxLowering.h"
+
+#include "tfm/Conversion/OnnxToLinalg/OnnxToLinalg.h"
+#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALG
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+using namespace mlir::tfm::onnx;
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct LoweringTable {
+  llvm::StringMap<SmallVector<OpLowering, 2>> byType;
+
+  LoweringTable() {
+    SmallVector<OpLowering> all;
+    appendElementwiseLowerings(all);
+    appendShapeLowerings(all);
+    appendIndexingLowerings(all);
+    appendReductionLowerings(all);
+    appendMatMulLowerings(all);
+    for (const OpLowering &l : all)
+      byType[l.opType].push_back(l);
+  }
+};
+} // namespace
+
+static const LoweringTable &table() {
+  static const LoweringTable t;
+  return t;
+}
+
+static bool isDefaultDomain(StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+LoweringFn onnx::lookupLowering(StringRef domain, StringRef opType,
+                                int64_t version) {
+  if (!isDefaultDomain(domain) || version > kMaxOpset)
+    return nullptr;
+  auto it = table().byType.find(opType);
+  if (it == table().byType.end())
+    return nullptr;
+  for (const OpLowering &l : it->second)
+    if (l.since <= version && version <= l.until)
+      return l.fn;
+  return nullptr;
+}
+
+bool mlir::tfm::isOnnxOpSupported(StringRef domain, StringRef opType,
+                                  int64_t version) {
+  return lookupLowering(domain, opType, version) != nullptr;
+}
+
+/// Element types the lowerings handle: floats and signless integers (bool
+/// is i1).
+static bool isSupportedElementType(Type t) {
+  if (isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(t))
+    return true;
+  auto it = dyn_cast<IntegerType>(t);
+  return it && it.isSignless() &&
+         llvm::is_contained({1u, 8u, 16u, 32u, 64u}, it.getWidth());
+}
+
+/// Why `t` (an operand or result type) cannot be handled, or empty.
+static std::string unsupportedTypeReason(Type t) {
+  if (isa<NoneType>(t))
+    return {};
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  auto ranked = dyn_cast<RankedTensorType>(t);
+  if (!ranked) {
+    os << "type " << t << " is not a ranked tensor";
+    return s;
+  }
+  if (!isSupportedElementType(ranked.getElementType()))
+    os << "element type " << ranked.getElementType() << " is not supported";
+  return s;
+}
+
+LogicalResult onnx::lowerNode(OnnxNodeOp op, PatternRewriter &rewriter) {
+  LoweringFn fn = lookupLowering(op.getDomain(), op.getOpType(),
+                                 op.getVersion());
+  if (!fn)
+    return failNode(rewriter, op, "no lowering for this operator and opset");
+  for (Type t : op->getOperandTypes())
+    if (std::string why = unsupportedTypeReason(t); !why.empty())
+      return failNode(rewriter, op, "an input's " + why);
+  for (Type t : op->getResultTypes())
+    if (std::string why = unsupportedTypeReason(t); !why.empty())
+      return failNode(rewriter, op, "a result's " + why);
+  // Read operands as statically as they are known: a legalised producer may
+  // know more than ONNX shape inference did (its result was cast to the
+  // declared type).
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto cast = operand.get().getDefiningOp<tensor::CastOp>();
+    if (cast && cast.getSource().getType() != cast.getType() &&
+        tensor::preservesStaticInformation(cast.getType(),
+                                           cast.getSource().getType()))
+      rewriter.modifyOpInPlace(op, [&] { operand.set(cast.getSource()); });
+  }
+  return fn(op, rewriter);
+}
+
+//===----------------------------------------------------------------------===//
+// The pattern
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct OnnxNodeLowering : OpRewritePattern<OnnxNodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(OnnxNodeOp op,
+                                PatternRewriter &rewriter) const override {
+    return lowerNode(op, rewriter);
+  }
+};
+
+struct UnusedOnnxNoneErasure : OpRewritePattern<OnnxNoneOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(OnnxNoneOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op->use_empty())
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+} // namespace
+
+void mlir::tfm::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<OnnxNodeLowering, UnusedOnnxNoneErasure>(patterns.getContext());
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Keeps the reason the last lowering gave for not matching.
+struct FailureReasonListener : RewriterBase::Listener {
+  std::string reason;
+  void notifyMatchFailure(
+      Location, function_ref<void(Diagnostic &)> reasonCallback) override {
+    Diagnostic diag(UnknownLoc::get(ctx), DiagnosticSeverity::Remark);
+    reasonCallback(diag);
+    reason = diag.str();
+  }
+  MLIRContext *ctx = nullptr;
+};
+
+/// A rewriter reporting to a listener (PatternRewriter's constructor that
+/// takes one is protected).
+struct LoweringRewriter : PatternRewriter {
+  LoweringRewriter(MLIRContext *ctx, Listener *listener)
+      : PatternRewriter(ctx, listener) {}
+};
+
+/// "ONNX node 'name' (op type 'T', domain 'ai.onnx', opset N)".
+std::string describeNode(OnnxNodeOp op) {
+  std::string s = "ONNX node";
+  if (auto name = op.getNodeName())
+    s += " '" + name->str() + "'";
+  s += " (op type '" + op.getOpType().str() + "', domain '" +
+       (op.getDomain().empty() ? std::string("ai.onnx") : op.getDomain().str()) +
+       "', opset " + std::to_string(op.getVersion()) + ")";
+  return s;
+}
+
+struct ConvertOnnxToLinalgPass
+    : mlir::tfm::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    // Nodes in program order: a node's operands are legalised before it, so
+    // the lowering of e.g. Reshape sees the scalars its shape was computed
+    // from.
+    SmallVector<OnnxNodeOp> nodes;
+    getOperation()->walk<WalkOrder::PreOrder>(
+        [&](OnnxNodeOp op) { nodes.push_back(op); });
+
+    FailureReasonListener listener;
+    listener.ctx = ctx;
+    LoweringRewriter rewriter(ctx, &listener);
+    bool failed = false;
+    for (OnnxNodeOp op : nodes) {
+      if (!isOnnxOpSupported(op.getDomain(), op.getOpType(),
+                             op.getVersion())) {
+        op.emitError() << "unsupported " << describeNode(op);
+        failed = true;
+        continue;
+      }
+      listener.reason.clear();
+      rewriter.setInsertionPoint(op);
+      if (mlir::failed(lowerNode(op, rewriter))) {
+        op.emitError() << "cannot legalise " << describeNode(op) << ": "
+                       << (listener.reason.empty() ? "unknown reason"
+                                                   : listener.reason);
+        failed = true;
+      }
+    }
+    if (failed)
+      return signalPassFailure();
+
+    // Absent optional inputs, and the placeholders of unnamed outputs.
+    getOperation()->walk([&](OnnxNoneOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+    WalkResult left = getOperation()->walk([&](OnnxNoneOp op) {
+      op.emitError() << "tfm.onnx_none is still used after legalisation";
+      return WalkResult::interrupt();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace
