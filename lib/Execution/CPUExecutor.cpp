@@ -139,9 +139,20 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
   }
   fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
               UnitAttr::get(module.getContext()));
-  // The dim names are read; LLVM translation has no use for them and warns.
+  // The tfm argument and result attributes (names, dim names) are read;
+  // LLVM translation has no use for them and warns.
+  auto stripTfmAttrs = [](DictionaryAttr attrs) {
+    SmallVector<NamedAttribute> kept;
+    if (attrs)
+      for (NamedAttribute a : attrs)
+        if (!a.getName().getValue().starts_with("tfm."))
+          kept.push_back(a);
+    return kept;
+  };
   for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-    fn.removeArgAttr(i, "tfm.dim_names");
+    fn.setArgAttrs(i, stripTfmAttrs(fn.getArgAttrDict(i)));
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    fn.setResultAttrs(i, stripTfmAttrs(fn.getResultAttrDict(i)));
 
   PassManager pm(module.getContext());
   TfmToCPUPipelineOptions pipelineOptions;
@@ -304,12 +315,15 @@ CPUExecutable::run(const std::vector<npy::Array> &args) {
       }
     }
     results.push_back(std::move(out));
-    // Globals carry a marker instead of an allocation; caller buffers and
-    // buffers returned twice are not ours to free.
+    // Globals carry a marker instead of an allocation; caller buffers are
+    // not ours to free. A buffer returned twice is freed once, after every
+    // result has been copied out of it.
     void *alloc = view.allocated();
     if (alloc && reinterpret_cast<uintptr_t>(alloc) != 0xdeadbeef &&
-        !callerBuffers.count(alloc) && released.insert(alloc).second)
-      std::free(alloc);
+        !callerBuffers.count(alloc))
+      released.insert(alloc);
   }
+  for (void *alloc : released)
+    std::free(alloc);
   return results;
 }

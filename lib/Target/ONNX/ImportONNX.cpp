@@ -200,7 +200,7 @@ ElementsAttr OnnxImporter::elementsAttr(const onnx::TensorProto &tensor,
   return DenseResourceElementsAttr::get(
       type, blobName,
       HeapAsmResourceBlob::allocateAndCopyWithAlign(
-          ArrayRef<char>(bytes.data(), bytes.size()), /*align=*/64));
+          ArrayRef<char>(bytes.data(), bytes.size()), /*align=*/16));
 }
 
 FailureOr<DictionaryAttr> OnnxImporter::attributes(const onnx::NodeProto &node,
@@ -329,8 +329,14 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node) {
     if (it == values.end())
       return emitError(loc) << node.op_type() << " node '" << nodeName(node)
                             << "' reads '" << in << "', which nothing defines";
-    if (!it->second)
-      return success(); // Downstream of an unsupported node: already reported.
+    if (!it->second) {
+      // Downstream of an unsupported node (already reported): its outputs
+      // are unavailable too.
+      for (const std::string &out : node.output())
+        if (!out.empty())
+          values[out] = Value();
+      return success();
+    }
     operands.push_back(it->second);
   }
 

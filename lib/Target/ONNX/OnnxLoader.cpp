@@ -259,9 +259,13 @@ std::optional<std::string> onnx_loader::loadModel(llvm::StringRef path,
   bool textual = isTextualModel(path, contents);
   if (textual) {
     std::string text = contents.str();
-    onnx::Status status = onnx::OnnxParser::Parse(model, text.c_str());
-    if (!status.IsOK())
-      return "cannot parse the ONNX text: " + status.ErrorMessage();
+    try {
+      onnx::Status status = onnx::OnnxParser::Parse(model, text.c_str());
+      if (!status.IsOK())
+        return "cannot parse the ONNX text: " + status.ErrorMessage();
+    } catch (const std::exception &e) {
+      return std::string("cannot parse the ONNX text: ") + e.what();
+    }
   } else if (contents.size() > static_cast<size_t>(INT32_MAX) ||
              !model.ParseFromArray(contents.data(),
                                    static_cast<int>(contents.size()))) {
