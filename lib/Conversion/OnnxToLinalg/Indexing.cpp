@@ -634,6 +634,34 @@ LogicalResult lowerTrilu(OnnxNodeOp op, PatternRewriter &rw) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// EyeLike
+//===----------------------------------------------------------------------===//
+
+LogicalResult lowerEyeLike(OnnxNodeOp op, PatternRewriter &rw) {
+  Value x = op.getInput(0);
+  RankedTensorType out = resultType(op);
+  if (!x || !out || out.getRank() != 2)
+    return failNode(rw, op, "the input and result must be matrices");
+  Location loc = op.getLoc();
+  int64_t k = op.getIntAttr("k", 0);
+  Type elt = out.getElementType();
+  Value v = buildGeneric(
+      rw, loc, tensorSizes(rw, loc, x), elt, ValueRange{}, {},
+      [&](OpBuilder &b, Location loc, ValueRange) {
+        Value row = toI64(b, loc, linalg::IndexOp::create(b, loc, 0));
+        Value col = toI64(b, loc, linalg::IndexOp::create(b, loc, 1));
+        Value on = cmp(b, loc, arith::CmpIPredicate::eq,
+                       arith::SubIOp::create(b, loc, col, row),
+                       i64Const(b, loc, k));
+        return Value(arith::SelectOp::create(b, loc, on,
+                                             scalarConst(b, loc, elt, 1.0),
+                                             scalarConst(b, loc, elt, 0.0)));
+      });
+  replaceFirst(rw, op, v);
+  return success();
+}
+
 } // namespace
 
 void onnx::appendIndexingLowerings(SmallVectorImpl<OpLowering> &table) {
@@ -644,4 +672,5 @@ void onnx::appendIndexingLowerings(SmallVectorImpl<OpLowering> &table) {
   table.push_back({"GatherElements", 11, kMaxOpset, lowerGatherElements});
   table.push_back({"Pad", 2, kMaxOpset, lowerPad});
   table.push_back({"Trilu", 14, kMaxOpset, lowerTrilu});
+  table.push_back({"EyeLike", 9, kMaxOpset, lowerEyeLike});
 }

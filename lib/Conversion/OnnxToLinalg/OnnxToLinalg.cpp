@@ -100,28 +100,170 @@ static std::string unsupportedTypeReason(Type t) {
   return s;
 }
 
+static void rankUnrankedResults(OnnxNodeOp op, PatternRewriter &rewriter);
+
 LogicalResult onnx::lowerNode(OnnxNodeOp op, PatternRewriter &rewriter) {
   LoweringFn fn = lookupLowering(op.getDomain(), op.getOpType(),
                                  op.getVersion());
   if (!fn)
     return failNode(rewriter, op, "no lowering for this operator and opset");
+  // Read operands as statically as they are known: a legalised producer may
+  // know more than ONNX shape inference did (its result was cast to the
+  // declared type).
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto cast = operand.get().getDefiningOp<tensor::CastOp>();
+    if (!cast || cast.getSource().getType() == cast.getType())
+      continue;
+    if (isa<UnrankedTensorType>(cast.getType()) ||
+        tensor::preservesStaticInformation(cast.getType(),
+                                           cast.getSource().getType()))
+      rewriter.modifyOpInPlace(op, [&] { operand.set(cast.getSource()); });
+  }
+  // Ranks ONNX shape inference did not find, from the operands.
+  rankUnrankedResults(op, rewriter);
   for (Type t : op->getOperandTypes())
     if (std::string why = unsupportedTypeReason(t); !why.empty())
       return failNode(rewriter, op, "an input's " + why);
   for (Type t : op->getResultTypes())
     if (std::string why = unsupportedTypeReason(t); !why.empty())
       return failNode(rewriter, op, "a result's " + why);
-  // Read operands as statically as they are known: a legalised producer may
-  // know more than ONNX shape inference did (its result was cast to the
-  // declared type).
-  for (OpOperand &operand : op->getOpOperands()) {
-    auto cast = operand.get().getDefiningOp<tensor::CastOp>();
-    if (cast && cast.getSource().getType() != cast.getType() &&
-        tensor::preservesStaticInformation(cast.getType(),
-                                           cast.getSource().getType()))
-      rewriter.modifyOpInPlace(op, [&] { operand.set(cast.getSource()); });
-  }
   return fn(op, rewriter);
+}
+
+//===----------------------------------------------------------------------===//
+// Ranks of results ONNX shape inference left unranked
+//===----------------------------------------------------------------------===//
+
+static std::optional<int64_t> rankOf(Value v) {
+  if (!v)
+    return std::nullopt;
+  if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+    return t.getRank();
+  return std::nullopt;
+}
+
+/// The rank of result `i` of `op` from its operands' ranks and attributes,
+/// when ONNX shape inference did not give one.
+static std::optional<int64_t> inferRank(OnnxNodeOp op, unsigned i) {
+  StringRef type = op.getOpType();
+  int64_t version = op.getVersion();
+  auto in = [&](unsigned k) { return rankOf(op.getInput(k)); };
+  auto maxRank = [&]() -> std::optional<int64_t> {
+    std::optional<int64_t> r;
+    for (unsigned k = 0, e = op.getInputs().size(); k < e; ++k) {
+      if (!op.getInput(k))
+        continue;
+      auto rk = in(k);
+      if (!rk)
+        return std::nullopt;
+      r = std::max(r.value_or(0), *rk);
+    }
+    return r;
+  };
+  auto length = [&](unsigned k) -> std::optional<int64_t> {
+    auto t = op.getInput(k)
+                 ? dyn_cast<RankedTensorType>(op.getInput(k).getType())
+                 : nullptr;
+    if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+      return std::nullopt;
+    return t.getDimSize(0);
+  };
+  auto axesCount = [&](unsigned k, bool fromInput) -> std::optional<int64_t> {
+    auto axes = readAxes(op, fromInput, k);
+    if (failed(axes) || !*axes)
+      return std::nullopt;
+    return static_cast<int64_t>((*axes)->size());
+  };
+  // Same rank as the first input.
+  if (llvm::is_contained({"Transpose", "Slice", "Pad", "Tile", "Concat",
+                          "Split", "Clip", "Identity", "Dropout", "Softmax",
+                          "LogSoftmax", "LayerNormalization", "CumSum",
+                          "Trilu", "Cast", "CastLike", "EyeLike"},
+                         type))
+    return in(0);
+  if (llvm::is_contained({"Reshape", "ConstantOfShape"}, type))
+    return length(type == "Reshape" ? 1 : 0);
+  if (type == "Shape" || type == "Range")
+    return 1;
+  if (type == "Size")
+    return 0;
+  if (type == "Flatten" || type == "Gemm")
+    return 2;
+  if (type == "GatherElements")
+    return in(1);
+  if (type == "Gather") {
+    auto r = in(0), q = in(1);
+    if (!r || !q)
+      return std::nullopt;
+    return *r - 1 + *q;
+  }
+  if (type == "Expand") {
+    auto r = in(0), l = length(1);
+    if (!r || !l)
+      return std::nullopt;
+    return std::max(*r, *l);
+  }
+  if (type == "Unsqueeze" || type == "Squeeze") {
+    auto r = in(0), n = axesCount(1, version >= 13);
+    if (!r || !n)
+      return std::nullopt;
+    return type == "Unsqueeze" ? *r + *n : *r - *n;
+  }
+  if (type == "MatMul") {
+    auto a = in(0), b = in(1);
+    if (!a || !b)
+      return std::nullopt;
+    int64_t r = std::max(*a, *b);
+    return r - (*a == 1) - (*b == 1);
+  }
+  if (type.starts_with("Reduce") || type == "ArgMax" || type == "ArgMin") {
+    auto r = in(0);
+    if (!r)
+      return std::nullopt;
+    if (op.getIntAttr("keepdims", 1))
+      return r;
+    if (type == "ArgMax" || type == "ArgMin")
+      return *r - 1;
+    bool fromInput = version >= (type == "ReduceSum" ? 13 : 18);
+    auto n = axesCount(1, fromInput);
+    if (n && *n > 0)
+      return *r - *n;
+    return std::nullopt;
+  }
+  // Element-wise operators: the broadcast rank.
+  if (type == "Constant")
+    return std::nullopt;
+  (void)i;
+  return maxRank();
+}
+
+/// Gives the unranked results of `op` a rank (dynamic extents) where its
+/// operands tell; users other than ONNX nodes keep reading the declared type
+/// through a tensor.cast.
+static void rankUnrankedResults(OnnxNodeOp op, PatternRewriter &rewriter) {
+  for (OpResult result : op->getResults()) {
+    auto unranked = dyn_cast<UnrankedTensorType>(result.getType());
+    if (!unranked)
+      continue;
+    std::optional<int64_t> rank = inferRank(op, result.getResultNumber());
+    if (!rank || *rank < 0)
+      continue;
+    auto ranked = RankedTensorType::get(
+        SmallVector<int64_t>(*rank, ShapedType::kDynamic),
+        unranked.getElementType());
+    rewriter.modifyOpInPlace(op, [&] { result.setType(ranked); });
+    SmallVector<OpOperand *> others;
+    for (OpOperand &use : result.getUses())
+      if (!isa<OnnxNodeOp>(use.getOwner()))
+        others.push_back(&use);
+    if (others.empty())
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfter(op);
+    Value back = tensor::CastOp::create(rewriter, op.getLoc(), unranked, result);
+    for (OpOperand *use : others)
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(back); });
+  }
 }
 
 //===----------------------------------------------------------------------===//
