@@ -304,9 +304,26 @@ LogicalResult lowerSlice(OnnxNodeOp op, PatternRewriter &rw) {
     a = selectV(rw, loc, cmp(rw, loc, arith::CmpIPredicate::slt, a, zero),
                 rw.createOrFold<arith::AddIOp>(loc, a, rankV), a);
 
+  // Dimensions no axis can name are taken whole.
+  SmallVector<bool> named(rank, false);
+  for (Value a : axes) {
+    auto c = getConstantIntValue(a);
+    if (!c) {
+      named.assign(rank, true);
+      break;
+    }
+    if (*c >= 0 && *c < rank)
+      named[*c] = true;
+  }
   SmallVector<Value> offsets(rank), counts(rank), strides(rank);
   for (int64_t d = 0; d < rank; ++d) {
     Value dim = toI64(rw, loc, ofrToValue(rw, loc, dimOfr(rw, loc, x, d)));
+    if (!named[d]) {
+      offsets[d] = zero;
+      counts[d] = dim;
+      strides[d] = one;
+      continue;
+    }
     // Defaults: the whole dimension.
     Value start = zero, end = dim, step = one;
     Value dV = i64Const(rw, loc, d);

@@ -140,6 +140,35 @@ LogicalResult lowerMatMul(OnnxNodeOp op, PatternRewriter &rw) {
                   .getResult(0);
   }
   product = convertTensor(rw, loc, product, elt);
+  // Back to [batch.., M, N]: the flattened leading dimensions expand.
+  {
+    int64_t lead = outSizes.size() - 2;
+    ReassociationIndices first;
+    for (int64_t d = 0; d <= lead - (br == 2 ? 0 : 1); ++d)
+      first.push_back(d);
+    SmallVector<ReassociationIndices> groups{first};
+    for (int64_t d = first.back() + 1; d < lead + 2; ++d)
+      groups.push_back({d});
+    if (first.size() > 1) {
+      auto pt = cast<RankedTensorType>(product.getType());
+      SmallVector<int64_t> shape = staticShape(outSizes);
+      SmallVector<int64_t> collapsed;
+      for (const ReassociationIndices &g : groups) {
+        int64_t n = 1;
+        for (int64_t d : g)
+          n = ShapedType::isDynamic(shape[d]) || ShapedType::isDynamic(n)
+                  ? ShapedType::kDynamic
+                  : n * shape[d];
+        collapsed.push_back(n);
+      }
+      if (pt.getShape() != ArrayRef<int64_t>(collapsed))
+        product = tensor::CastOp::create(rw, loc, pt.clone(collapsed), product);
+      product = tensor::ExpandShapeOp::create(rw, loc, pt.clone(shape), product,
+                                              groups, outSizes);
+    } else if (br != 2 && batchRank == 0) {
+      product = reshapeTo(rw, loc, product, outSizes);
+    }
+  }
   SmallVector<OpFoldResult> finalSizes(batch);
   if (!aVec)
     finalSizes.push_back(m);

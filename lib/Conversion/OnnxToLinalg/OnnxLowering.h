@@ -167,8 +167,7 @@ Value fromElements(OpBuilder &b, Location loc, RankedTensorType type,
                    ArrayRef<Value> elements);
 
 /// Reshapes `x` to `sizes` (same number of elements): a collapse/expand_shape
-/// when a reassociation exists, else through one dimension; element-wise for
-/// small static tensors.
+/// when a reassociation exists, else through one dimension.
 Value reshapeTo(OpBuilder &b, Location loc, Value x,
                 ArrayRef<OpFoldResult> sizes);
 

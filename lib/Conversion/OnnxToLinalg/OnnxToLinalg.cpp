@@ -15,6 +15,8 @@
 #include "tfm/Conversion/Passes.h"
 #include "tfm/Dialect/Tfm/IR/TfmOps.h"
 
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace mlir::tfm {
@@ -300,9 +302,18 @@ void mlir::tfm::populateOnnxToLinalgPatterns(RewritePatternSet &patterns) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Keeps the reason the last lowering gave for not matching.
+/// Keeps the reason the last lowering gave for not matching, and the ops
+/// the lowerings create (to erase those left unused at the end).
 struct FailureReasonListener : RewriterBase::Listener {
   std::string reason;
+  SmallVector<Operation *> created;
+  llvm::DenseSet<Operation *> live;
+  void notifyOperationInserted(Operation *op,
+                               OpBuilder::InsertPoint) override {
+    if (live.insert(op).second)
+      created.push_back(op);
+  }
+  void notifyOperationErased(Operation *op) override { live.erase(op); }
   void notifyMatchFailure(
       Location, function_ref<void(Diagnostic &)> reasonCallback) override {
     Diagnostic diag(UnknownLoc::get(ctx), DiagnosticSeverity::Remark);
@@ -363,6 +374,14 @@ struct ConvertOnnxToLinalgPass
     }
     if (failed)
       return signalPassFailure();
+
+    // Scalars and constants that folding left unused.
+    for (Operation *op : llvm::reverse(listener.created))
+      if (listener.live.contains(op) && isOpTriviallyDead(op)) {
+        listener.live.erase(op);
+        op->walk([&](Operation *nested) { listener.live.erase(nested); });
+        op->erase();
+      }
 
     // Absent optional inputs, and the placeholders of unnamed outputs.
     getOperation()->walk([&](OnnxNoneOp op) {

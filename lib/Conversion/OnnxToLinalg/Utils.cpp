@@ -12,6 +12,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
 #include <limits>
 
@@ -148,6 +149,10 @@ Value onnx::castScalar(OpBuilder &b, Location loc, Value v, Type to,
 Value onnx::toIndex(OpBuilder &b, Location loc, Value v) {
   if (isa<IndexType>(v.getType()))
     return v;
+  // An extent that went through i64 (Shape -> ... -> Reshape).
+  if (auto cast = v.getDefiningOp<arith::IndexCastOp>())
+    if (isa<IndexType>(cast.getIn().getType()))
+      return cast.getIn();
   return b.createOrFold<arith::IndexCastOp>(loc, b.getIndexType(), v);
 }
 
@@ -216,10 +221,41 @@ int64_t onnx::normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// Extent `d` of `t` as its producer already has it, or null.
+static OpFoldResult knownExtent(Value t, int64_t d) {
+  Operation *def = t.getDefiningOp();
+  if (!def)
+    return {};
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(def))
+    return expand.getMixedOutputShape()[d];
+  if (auto empty = dyn_cast<tensor::EmptyOp>(def))
+    return empty.getMixedSizes()[d];
+  if (auto cast = dyn_cast<tensor::CastOp>(def)) {
+    auto src = dyn_cast<RankedTensorType>(cast.getSource().getType());
+    if (src && src.getRank() == cast.getType().getRank()) {
+      if (!src.isDynamicDim(d))
+        return IntegerAttr::get(IndexType::get(t.getContext()),
+                                src.getDimSize(d));
+      return knownExtent(cast.getSource(), d);
+    }
+    return {};
+  }
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(def)) {
+    if (isa<linalg::LinalgOp, tensor::InsertSliceOp>(def)) {
+      OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(t));
+      if (init)
+        return knownExtent(init->get(), d);
+    }
+  }
+  return {};
+}
+
 OpFoldResult onnx::dimOfr(OpBuilder &b, Location loc, Value t, int64_t d) {
   auto ty = cast<RankedTensorType>(t.getType());
   if (!ty.isDynamicDim(d))
     return b.getIndexAttr(ty.getDimSize(d));
+  if (OpFoldResult known = knownExtent(t, d))
+    return known;
   return foldIndex(b.createOrFold<tensor::DimOp>(loc, t, d));
 }
 
@@ -522,10 +558,8 @@ Value onnx::reshapeTo(OpBuilder &b, Location loc, Value x,
   if (xt.getShape() == ArrayRef<int64_t>(target) &&
       !ShapedType::isDynamicShape(target))
     return x;
-  // Small static tensors (shapes, indices): element by element, so that
-  // consumers keep seeing the scalars.
-  if (isSmallStatic(xt) && outTy.hasStaticShape())
-    return fromElements(b, loc, outTy, extractElements(b, loc, x));
+  // (Consumers of small shape tensors still see their scalars:
+  // lookupElement looks through expand/collapse_shape.)
   // Same rank, every extent equal or dynamic on one side: a cast.
   if (xt.getRank() == outTy.getRank()) {
     bool same = true;
