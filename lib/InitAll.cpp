@@ -49,6 +49,7 @@ void mlir::tfm::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void mlir::tfm::registerAllPasses() {
   mlir::tfm::registerTfmPasses();
+  mlir::tfm::registerTfmRaisePipeline();
   mlir::tfm::registerTfmConversionPasses();
   mlir::tfm::registerTfmPipelines();
   // Upstream passes the tfm pipelines and tests use.

@@ -32,11 +32,14 @@ using namespace mlir;
 
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
+  // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
+  // shape inference leaves exported graphs partly unranked), then upstream
+  // ops. Constant operands the legalisation needs are still local here.
+  pm.addPass(tfm::createTfmFoldOnnxShapes());
+  pm.addPass(tfm::createConvertOnnxToLinalg());
   // Transformer tier -> linalg on tensors. Blocks become (shared) functions
   // first: small functions keep LLVM's compile time linear in the depth.
   pm.addPass(tfm::createTfmOutlineBlocks());
-  // Imported ONNX nodes that were not raised to tfm ops.
-  pm.addPass(tfm::createConvertOnnxToLinalg());
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

@@ -14,6 +14,10 @@
 #include <map>
 #include <string>
 
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
 namespace mlir::tfm {
 
 #define GEN_PASS_DECL
@@ -34,6 +38,11 @@ ModelStats computeModelStats(ModuleOp module);
 
 /// Writes `stats` as the one-line JSON object tfm-stats prints.
 void printModelStatsJSON(const ModelStats &stats, llvm::raw_ostream &os);
+
+/// fold-onnx-shapes, raise-onnx and form-blocks with cleanups in between.
+void buildTfmRaisePipeline(OpPassManager &pm);
+/// Registers `tfm-raise` with the pass registry.
+void registerTfmRaisePipeline();
 
 #define GEN_PASS_REGISTRATION
 #include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"

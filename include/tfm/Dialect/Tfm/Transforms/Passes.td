@@ -62,4 +62,67 @@ def TfmOutlineBlocks : Pass<"tfm-outline-blocks", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def TfmFoldOnnxShapes : Pass<"tfm-fold-onnx-shapes"> {
+  let summary = "Fold the run-time shape arithmetic of imported ONNX graphs";
+  let description = [{
+    Exporters compute shapes at run time (`Shape` -> `Gather` -> `Unsqueeze`
+    -> `Concat` -> `Reshape`). This pass gives every extent a symbolic value
+    (a monomial over the unknown extents, which are named after the ONNX
+    `dim_param`s where the graph inputs have them) and then:
+
+    - replaces a shape computation whose value is constant by a constant;
+    - rewrites a `Reshape` target that is known symbolically into a constant
+      in ONNX's own encoding (0 copies an input extent, -1 is inferred);
+    - refines `tfm.onnx_node` result types with extents that are known
+      (a head split `[?, ?, ?, 16]` becomes `[?, ?, 4, 16]`);
+    - erases the shape arithmetic that is left dead.
+
+    The rewrites are exact for every input the model accepts.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def TfmRaiseOnnx : Pass<"tfm-raise-onnx"> {
+  let summary = "Recognise transformer layers in imported ONNX graphs";
+  let description = [{
+    Rewrites `tfm.onnx_node` subgraphs into `tfm` ops; what it does not
+    recognise stays in the graph tier, where it remains executable:
+
+    - `tfm.linear`: `MatMul` by a constant 2-D weight (plus a constant bias
+      `Add`), `Gemm` (transposed, scaled weights folded into constants), and
+      the `Reshape`s exporters put around a 2-D `Gemm`;
+    - `tfm.norm`: `LayerNormalization`, and the decomposed layer norm and
+      RMSNorm forms (`ReduceMean`, `Sub`, `Pow`, `Sqrt`, `Div` or
+      `Reciprocal`/`Mul`, with the scale and shift that follow);
+    - `tfm.activation`: erf and tanh GELU written out, SiLU `x·σ(x)` and
+      its gated form `SiLU(g)·u`, `Relu`;
+    - `tfm.embedding`: `Gather` of a constant table;
+    - `tfm.attention`: `Softmax` over `Q·Kᵀ` with scalar scales (on the
+      scores or split over Q and K), additive and `Where` masks (recognised
+      as causal by evaluating the mask subgraph for several sequence
+      lengths), GQA `repeat_kv`, explicit key/value bias slots concatenated
+      in front of K and V, and shaped attention `α·I + β·softmax − γ·C`;
+      rotary embeddings on Q and K are kept in the graph tier before the
+      heads are merged;
+    - `tfm.residual`: sums of a residual stream and branch outputs with
+      constant gains.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def TfmFormBlocks : Pass<"tfm-form-blocks"> {
+  let summary = "Group each transformer layer into a tfm.block and classify its kind";
+  let description = [{
+    Finds the residual stream (the chain of values joined by
+    `tfm.residual` and post-LN norms around each `tfm.attention`), cuts it
+    into one region per attention layer, moves each layer's ops into a
+    `tfm.block` and sets its kind from the structure it holds:
+    `pre_ln`, `post_ln`, `parallel` (attention and MLP read the same
+    normalised input and join in one residual), `sas` / `sas_p` (shaped
+    attention without / with a parallel MLP), or `unknown`. Layers are
+    numbered from 0 in stream order.
+  }];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD

@@ -1,0 +1,69 @@
+//===- AttentionParts.h - recognising parts of exported attention -*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Masks, identity and uniform matrices are computed in the graph from the
+// sequence length in many different ways (Range + LessOrEqual, Trilu, a
+// sliced tril buffer, EyeLike, cumulative sums). Rather than matching each
+// way, these helpers evaluate the subgraph that computes such a value for
+// several sequence lengths (batch 1) with a small interpreter and compare
+// the result with the matrix it should be. A subgraph that reads model
+// inputs (a padding mask) cannot be evaluated and is left as it is.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_LIB_DIALECT_TFM_TRANSFORMS_RAISE_ATTENTIONPARTS_H
+#define TFM_LIB_DIALECT_TFM_TRANSFORMS_RAISE_ATTENTIONPARTS_H
+
+#include "SymbolicShapes.h"
+
+#include "mlir/IR/Value.h"
+
+#include <optional>
+#include <vector>
+
+namespace mlir::tfm {
+
+enum class MaskKind {
+  /// Not recognised (or depends on model inputs): keep it as a mask.
+  Other,
+  /// Key j is visible to query i iff j <= i.
+  Causal,
+  /// The first `prefix` keys are visible to all; key prefix + j is visible
+  /// to query i iff j <= i.
+  CausalAfterPrefix,
+};
+
+/// Classifies an attention mask (additive: 0 visible, <= -1e4 masked;
+/// boolean: true visible) with `prefix` leading bias keys.
+MaskKind classifyMask(Value mask, SymbolicShapes &shapes, int64_t prefix);
+
+/// Shaped attention (He & Hofmann 2023): `combined` = α·I + β·probs − γ·C.
+struct ShapedCoefficients {
+  Value combined;
+  std::vector<double> alpha, beta, gamma;
+  /// C is the causal uniform matrix (else the full uniform one).
+  bool causal = false;
+};
+std::optional<ShapedCoefficients> matchShapedAttention(Value probs,
+                                                       SymbolicShapes &shapes);
+
+/// K or V [B, Hkv·r, S, D] built by HF's repeat_kv from [B, Hkv, S, D]
+/// (Unsqueeze -> Expand -> Reshape): the unrepeated value, or null.
+Value repeatedKv(Value bhsd, SymbolicShapes &shapes);
+
+/// Explicit key/value bias slots: K = Concat(kb, k) and V = Concat(vb, v)
+/// along the sequence axis with kb, vb broadcast from constants.
+struct KvBiasSlots {
+  int64_t count = 0;
+  Value keyBias, valueBias; // [Hkv, P, D] constants
+  Value keys, values;       // the runtime keys and values [B, Hkv, S, D]
+};
+std::optional<KvBiasSlots> matchKvBiasSlots(Value kh, Value vh,
+                                            SymbolicShapes &shapes);
+
+} // namespace mlir::tfm
+
+#endif // TFM_LIB_DIALECT_TFM_TRANSFORMS_RAISE_ATTENTIONPARTS_H
