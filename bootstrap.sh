@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 job=${1:-example}
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build ccache lld pkg-config python3 python3-numpy
+  build-essential cmake ninja-build ccache lld pkg-config python3 python3-numpy python3-venv
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libdnnl-dev libgtest-dev libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
 )
@@ -33,8 +33,32 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The tests' Python: NumPy and onnx (small PyPI wheels) in build/test-venv,
+# which test/CMakeLists.txt prefers to the system Python. Without PyPI the
+# tests run with the system Python and those needing onnx are unsupported.
+test_venv_created=0
+setup_test_python() {
+  local venv=build/test-venv
+  if [[ -x $venv/bin/python ]] && "$venv/bin/python" -c "import numpy, onnx" 2>/dev/null; then
+    return
+  fi
+  step "creating $venv (numpy, onnx from PyPI)"
+  rm -rf "$venv"
+  if /usr/bin/python3 -m venv "$venv" &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check numpy onnx; then
+    test_venv_created=1
+  else
+    rm -rf "$venv"
+    echo "warning: could not set up $venv; tests that need onnx will be unsupported" >&2
+  fi
+}
+
 configure_and_build() {
   local llvm=/usr/lib/llvm-22
+  if [[ -f build/build.ninja && $test_venv_created == 1 ]]; then
+    step "reconfiguring build/ for the test Python in build/test-venv"
+    cmake -S . -B build >/dev/null
+  fi
   if [[ ! -f build/build.ninja ]]; then
     step "configuring build/"
     cmake -G Ninja -S . -B build \
@@ -48,6 +72,7 @@ configure_and_build() {
 }
 
 install_packages
+setup_test_python
 configure_and_build
 
 case "$job" in

@@ -28,3 +28,31 @@ tool_dirs = [config.tfm_tools_dir, config.llvm_tools_dir]
 tools = ["tfm-opt", "tfm-run", "tfm-onnx-conformance"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Features of the end-to-end model tests (test/Integration/Models):
+#   tfm-raise              tfm-opt has the --tfm-raise pass;
+#   onnx-python            %python imports onnx (bootstrap.sh's build/test-venv);
+#   minilm-model           scripts/export_minilm.py wrote build/models/minilm;
+#   stories260k-checkpoint llama2.c's stories260K.bin and tok512.bin are there.
+import re
+import subprocess
+
+
+def _tfm_output(cmd):
+    try:
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+_tfm_opt_help = _tfm_output([os.path.join(config.tfm_tools_dir, "tfm-opt"), "--help"]) or ""
+if re.search(r"^\s*--tfm-raise\s", _tfm_opt_help, re.M):
+    config.available_features.add("tfm-raise")
+if _tfm_output([config.python_executable, "-c", "import onnx; print('onnx ok')"]) == "onnx ok\n":
+    config.available_features.add("onnx-python")
+if os.path.isfile(os.path.join(config.tfm_src_root, "build", "models", "minilm", "model.onnx")):
+    config.available_features.add("minilm-model")
+_stories260k = "/work/shared/models/stories260K"  # scripts/convert_stories260k.py's default
+if all(os.path.isfile(os.path.join(_stories260k, f)) for f in ("stories260K.bin", "tok512.bin")):
+    config.available_features.add("stories260k-checkpoint")
