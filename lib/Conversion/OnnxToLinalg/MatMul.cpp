@@ -8,11 +8,17 @@
 // linalg.matmul over the left operand's flattened leading dimensions;
 // batched operands make a linalg.batch_matmul over the flattened (broadcast)
 // batch dimensions. Gemm is linalg.matmul with transposes, alpha and beta.
+// Einsum is one linalg.generic: a loop per subscript, the ones not in the
+// output reducing a product of the operands.
 // f16/bf16 accumulate in f32; integers in their own type.
 //
 //===----------------------------------------------------------------------===//
 
 #include "OnnxLowering.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -262,9 +268,176 @@ LogicalResult lowerGemm(OnnxNodeOp op, PatternRewriter &rw) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Einsum
+//===----------------------------------------------------------------------===//
+
+/// One operand's subscripts: letters, with the ellipsis as '.'.
+using Subscripts = std::string;
+
+/// Parses "ab,bc->ac" (spaces ignored; "..." is one '.'); an implicit output
+/// is the letters used once, alphabetically, after the ellipsis.
+FailureOr<std::pair<SmallVector<Subscripts>, Subscripts>>
+parseEinsum(StringRef equation, size_t numInputs) {
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq += c;
+  for (size_t pos; (pos = eq.find("...")) != std::string::npos;)
+    eq.replace(pos, 3, ".");
+  StringRef rest(eq);
+  auto [lhs, rhs] = rest.split("->");
+  bool explicitOutput = rest.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != numInputs)
+    return failure();
+  SmallVector<Subscripts> inputs;
+  std::map<char, int> uses;
+  for (StringRef t : terms) {
+    for (char c : t) {
+      if (c != '.' && !llvm::isAlpha(c))
+        return failure();
+      ++uses[c];
+    }
+    inputs.push_back(t.str());
+  }
+  Subscripts out;
+  if (explicitOutput) {
+    out = rhs.str();
+    for (char c : out)
+      if (c != '.' && (!llvm::isAlpha(c) || !uses.count(c)))
+        return failure();
+  } else {
+    if (uses.count('.'))
+      out += '.';
+    for (auto [c, n] : uses)
+      if (c != '.' && n == 1)
+        out += c;
+  }
+  return std::make_pair(inputs, out);
+}
+
+LogicalResult lowerEinsum(OnnxNodeOp op, PatternRewriter &rw) {
+  RankedTensorType out = resultType(op);
+  if (!out)
+    return failNode(rw, op, "the result is not a ranked tensor");
+  SmallVector<Value> inputs;
+  for (unsigned i = 0, e = op.getInputs().size(); i < e; ++i)
+    if (Value v = op.getInput(i))
+      inputs.push_back(v);
+  auto parsed = parseEinsum(op.getStringAttr("equation", ""), inputs.size());
+  if (failed(parsed) || inputs.empty())
+    return failNode(rw, op, "cannot parse the equation");
+  auto &[terms, outTerm] = *parsed;
+  Type elt = out.getElementType();
+  if (elt.isInteger(1))
+    return failNode(rw, op, "Einsum of booleans");
+  // The ellipsis covers the dimensions the letters do not (right-aligned,
+  // broadcasting).
+  SmallVector<int64_t> ellipsis;
+  int64_t ellipsisRank = 0;
+  for (auto [t, in] : llvm::zip(terms, inputs)) {
+    int64_t rank = cast<RankedTensorType>(in.getType()).getRank();
+    int64_t letters = llvm::count_if(t, [](char c) { return c != '.'; });
+    bool has = t.find('.') != std::string::npos;
+    if ((!has && letters != rank) || (has && letters > rank) ||
+        llvm::count(t, '.') > 1)
+      return failNode(rw, op, "the equation does not match the input ranks");
+    ellipsis.push_back(has ? rank - letters : 0);
+    ellipsisRank = std::max(ellipsisRank, ellipsis.back());
+  }
+  // Loop dimensions: the ellipsis ones, then the letters by first use.
+  std::string letters;
+  for (const Subscripts &t : terms)
+    for (char c : t)
+      if (c != '.' && letters.find(c) == std::string::npos)
+        letters += c;
+  int64_t numLoops = ellipsisRank + letters.size();
+  auto loopOf = [&](char c) {
+    return ellipsisRank + static_cast<int64_t>(letters.find(c));
+  };
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  SmallVector<OpFoldResult> sizes(numLoops);
+  SmallVector<SmallVector<int64_t>> operandLoops; // loop of each operand dim
+  for (auto [k, t, in] : llvm::enumerate(terms, inputs)) {
+    SmallVector<int64_t> loops;
+    for (char c : t) {
+      if (c != '.') {
+        loops.push_back(loopOf(c));
+        continue;
+      }
+      for (int64_t e = 0; e < ellipsis[k]; ++e)
+        loops.push_back(ellipsisRank - ellipsis[k] + e);
+    }
+    for (auto [d, l] : llvm::enumerate(loops)) {
+      OpFoldResult s = dimOfr(rw, loc, in, d);
+      if (!sizes[l] || (constInt(sizes[l]) == 1 && constInt(s) != 1))
+        sizes[l] = s;
+    }
+    operandLoops.push_back(loops);
+  }
+  SmallVector<AffineMap> maps;
+  for (auto [in, loops] : llvm::zip(inputs, operandLoops)) {
+    auto ty = cast<RankedTensorType>(in.getType());
+    SmallVector<AffineExpr> exprs;
+    for (auto [d, l] : llvm::enumerate(loops))
+      exprs.push_back(ty.getDimSize(d) == 1 && constInt(sizes[l]) != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(l, ctx));
+    maps.push_back(AffineMap::get(numLoops, 0, exprs, ctx));
+  }
+  SmallVector<int64_t> outLoops;
+  for (char c : outTerm) {
+    if (c != '.') {
+      outLoops.push_back(loopOf(c));
+      continue;
+    }
+    for (int64_t e = 0; e < ellipsisRank; ++e)
+      outLoops.push_back(e);
+  }
+  if (static_cast<int64_t>(outLoops.size()) != out.getRank())
+    return failNode(rw, op, "the output subscripts do not match the result rank");
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<OpFoldResult> outSizes;
+  SmallVector<bool> isOutput(numLoops, false);
+  for (int64_t l : outLoops) {
+    outExprs.push_back(getAffineDimExpr(l, ctx));
+    outSizes.push_back(sizes[l]);
+    isOutput[l] = true;
+  }
+  maps.push_back(AffineMap::get(numLoops, 0, outExprs, ctx));
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t l = 0; l < numLoops; ++l)
+    iterators.push_back(isOutput[l] ? utils::IteratorType::parallel
+                                    : utils::IteratorType::reduction);
+  Type acc = computeType(elt);
+  Value init = zeros(rw, loc, outSizes, acc);
+  Value r = linalg::GenericOp::create(
+                rw, loc, init.getType(), inputs, ValueRange{init}, maps,
+                iterators,
+                [&](OpBuilder &b, Location loc, ValueRange args) {
+                  bool f = isa<FloatType>(acc);
+                  Value p = castScalar(b, loc, args[0], acc);
+                  for (Value v : args.drop_front().drop_back()) {
+                    Value c = castScalar(b, loc, v, acc);
+                    p = f ? Value(arith::MulFOp::create(b, loc, p, c))
+                          : Value(arith::MulIOp::create(b, loc, p, c));
+                  }
+                  Value sum = f ? Value(arith::AddFOp::create(b, loc, args.back(), p))
+                                : Value(arith::AddIOp::create(b, loc, args.back(), p));
+                  linalg::YieldOp::create(b, loc, sum);
+                })
+                .getResult(0);
+  replaceFirst(rw, op, convertTensor(rw, loc, r, elt));
+  return success();
+}
+
 } // namespace
 
 void onnx::appendMatMulLowerings(SmallVectorImpl<OpLowering> &table) {
   table.push_back({"MatMul", 1, kMaxOpset, lowerMatMul});
   table.push_back({"Gemm", 7, kMaxOpset, lowerGemm});
+  table.push_back({"Einsum", 12, kMaxOpset, lowerEinsum});
 }

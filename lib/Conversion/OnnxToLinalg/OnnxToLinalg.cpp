@@ -233,7 +233,7 @@ static std::optional<int64_t> inferRank(OnnxNodeOp op, unsigned i) {
     return std::nullopt;
   }
   // Element-wise operators: the broadcast rank.
-  if (type == "Constant")
+  if (type == "Constant" || type == "Einsum")
     return std::nullopt;
   (void)i;
   return maxRank();

@@ -66,3 +66,19 @@ func.func @gemm(%a: tensor<?x64xf32>, %b: tensor<32x64xf32>, %c: tensor<32xf32>)
   %0 = tfm.onnx_node "Gemm"(%a, %b, %c) <{onnx_attrs = {beta = 0.5 : f32, transB = 1 : i64}, version = 13 : i64}> : (tensor<?x64xf32>, tensor<32x64xf32>, tensor<32xf32>) -> tensor<?x32xf32>
   return %0 : tensor<?x32xf32>
 }
+
+// -----
+
+// Einsum: one linalg.generic, a loop per subscript; those missing from the
+// output reduce the product of the operands.
+// CHECK-DAG: #[[$EA:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[$EB:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+// CHECK-DAG: #[[$EO:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-LABEL: func.func @einsum
+// CHECK: linalg.generic {indexing_maps = [#[[$EA]], #[[$EB]], #[[$EO]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+func.func @einsum(%a: tensor<?x3x5xf32>, %b: tensor<?x5x7xf32>) -> tensor<?x3x7xf32> {
+  %0 = tfm.onnx_node "Einsum"(%a, %b) <{onnx_attrs = {equation = "bij, bjk -> bik"}, version = 12 : i64}> : (tensor<?x3x5xf32>, tensor<?x5x7xf32>) -> tensor<?x3x7xf32>
+  return %0 : tensor<?x3x7xf32>
+}
