@@ -110,10 +110,20 @@ bool isSupportedTypeName(const std::string &t) {
 }
 
 /// The operator a test is about: the longest run of name words after "test_"
-/// spelling an operator (case and underscores aside), else the model's first
-/// operator other than Constant.
+/// spelling an operator (case and underscores aside, a few abbreviations
+/// the suite uses), else the model's first unsupported operator, else its
+/// first operator other than Constant.
 std::string primaryOp(llvm::StringRef name, const tfm_conformance::ModelInfo &info,
                       const llvm::StringMap<std::string> &opsByLowerName) {
+  static const llvm::StringMap<std::string> aliases = {
+      {"sce", "SoftmaxCrossEntropyLoss"},
+      {"nllloss", "NegativeLogLikelihoodLoss"},
+      {"batchnorm", "BatchNormalization"},
+      {"instancenorm", "InstanceNormalization"},
+      {"mvn", "MeanVarianceNormalization"},
+      {"strnormalizer", "StringNormalizer"},
+      {"simplernn", "RNN"},
+      {"basicconv", "Conv"}};
   name.consume_front("test_");
   llvm::SmallVector<llvm::StringRef> words;
   name.split(words, '_');
@@ -123,9 +133,14 @@ std::string primaryOp(llvm::StringRef name, const tfm_conformance::ModelInfo &in
     auto it = opsByLowerName.find(acc);
     if (it != opsByLowerName.end())
       best = it->second;
+    else if (auto a = aliases.find(acc); a != aliases.end())
+      best = a->second;
   }
   if (!best.empty())
     return best;
+  for (const auto &n : info.nodes)
+    if (n.hasSubgraph || !isOnnxOpSupported(n.domain, n.opType, n.version))
+      return n.opType;
   for (const auto &n : info.nodes)
     if (n.opType != "Constant")
       return n.opType;
