@@ -180,7 +180,7 @@ std::optional<Tensor> elementwise(ArrayRef<Tensor> ins,
 std::optional<SmallVector<int64_t>> asInts(const Tensor &t) {
   SmallVector<int64_t> r;
   for (double d : t.data)
-    r.push_back(static_cast<int64_t>(d));
+    r.push_back(static_cast<int64_t>(std::clamp(d, -9.0e18, 9.0e18)));
   return r;
 }
 
@@ -820,4 +820,263 @@ std::optional<KvBiasSlots> mlir::tfm::matchKvBiasSlots(Value kh, Value vh,
   slots.keys = kc.getInput(1);
   slots.values = vc.getInput(1);
   return slots;
+}
+
+//===----------------------------------------------------------------------===//
+// Rotary embeddings
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The constant integers of a small constant input, if it is one.
+std::optional<SmallVector<int64_t>> constInts(Value v) {
+  ElementsAttr c = constantOf(v);
+  if (!c || !isa<IntegerType>(c.getElementType()) || c.getNumElements() > 16)
+    return std::nullopt;
+  auto values = c.tryGetValues<APInt>();
+  if (!values)
+    return std::nullopt;
+  SmallVector<int64_t> r;
+  for (APInt x : *values)
+    r.push_back(x.getSExtValue());
+  return r;
+}
+
+/// Slice of `v` along its last axis: (source, start, end, step).
+struct LastAxisSlice {
+  Value source;
+  int64_t start, end, step;
+};
+std::optional<LastAxisSlice> lastAxisSlice(Value v) {
+  auto slice = nodeOf(skipNoOps(v), "Slice");
+  if (!slice)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(slice.getInput(0).getType());
+  auto starts = constInts(slice.getInput(1)), ends = constInts(slice.getInput(2));
+  if (!type || !starts || !ends || starts->size() != 1 || ends->size() != 1)
+    return std::nullopt;
+  int64_t rank = type.getRank(), axis = rank - 1, step = 1;
+  if (slice.getInput(3)) {
+    auto axes = constInts(slice.getInput(3));
+    if (!axes || axes->size() != 1)
+      return std::nullopt;
+    axis = (*axes)[0] < 0 ? (*axes)[0] + rank : (*axes)[0];
+  }
+  if (slice.getInput(4)) {
+    auto steps = constInts(slice.getInput(4));
+    if (!steps || steps->size() != 1)
+      return std::nullopt;
+    step = (*steps)[0];
+  }
+  int64_t d = type.getShape().back();
+  if (axis != rank - 1 || ShapedType::isDynamic(d) || step <= 0)
+    return std::nullopt;
+  int64_t b = (*starts)[0] < 0 ? (*starts)[0] + d : (*starts)[0];
+  int64_t e = (*ends)[0] < 0 ? (*ends)[0] + d : std::min((*ends)[0], d);
+  return LastAxisSlice{skipNoOps(slice.getInput(0)), b, e, step};
+}
+
+bool isLastAxisConcat(OnnxNodeOp c) {
+  if (!c || c.getInputs().empty())
+    return false;
+  auto t = dyn_cast<RankedTensorType>(c.getResult(0).getType());
+  int64_t axis = c.getIntAttr("axis", 0);
+  return t && (axis == -1 || axis == t.getRank() - 1);
+}
+
+/// rotate_half(x) = Concat(-x[..., R/2:R], x[..., :R/2]) -> x.
+Value rotateHalfOf(Value v) {
+  auto cat = nodeOf(skipNoOps(v), "Concat");
+  if (!isLastAxisConcat(cat) || cat.getInputs().size() != 2)
+    return {};
+  auto neg = nodeOf(skipNoOps(cat.getInput(0)), "Neg");
+  if (!neg)
+    return {};
+  auto hi = lastAxisSlice(neg.getInput(0)), lo = lastAxisSlice(cat.getInput(1));
+  if (!hi || !lo || hi->source != lo->source || hi->step != 1 || lo->step != 1 ||
+      lo->start != 0)
+    return {};
+  auto t = cast<RankedTensorType>(hi->source.getType());
+  int64_t d = t.getShape().back();
+  if (hi->start != lo->end || hi->end != d || 2 * lo->end != d)
+    return {};
+  return hi->source;
+}
+
+/// rotate_every_two(x) = Reshape(Concat(Unsqueeze(-x[..., 1::2], -1),
+///                                     Unsqueeze(x[..., ::2], -1)), x.shape) -> x.
+Value rotateEveryTwoOf(Value v) {
+  auto reshape = nodeOf(skipNoOps(v), "Reshape");
+  if (!reshape)
+    return {};
+  auto cat = nodeOf(skipNoOps(reshape.getInput(0)), "Concat");
+  if (!isLastAxisConcat(cat) || cat.getInputs().size() != 2)
+    return {};
+  auto u0 = nodeOf(skipNoOps(cat.getInput(0)), "Unsqueeze");
+  auto u1 = nodeOf(skipNoOps(cat.getInput(1)), "Unsqueeze");
+  if (!u0 || !u1)
+    return {};
+  auto neg = nodeOf(skipNoOps(u0.getInput(0)), "Neg");
+  if (!neg)
+    return {};
+  auto odd = lastAxisSlice(neg.getInput(0)), even = lastAxisSlice(u1.getInput(0));
+  if (!odd || !even || odd->source != even->source || odd->step != 2 ||
+      even->step != 2 || odd->start != 1 || even->start != 0)
+    return {};
+  if (reshape.getResult(0).getType() != odd->source.getType())
+    return {};
+  return odd->source;
+}
+
+/// Whether the table repeats each angle in its two halves along the last
+/// axis: an elementwise image (Cos, Sin, scalar scaling, Cast, Unsqueeze)
+/// of Concat(a, a), or a constant with equal halves.
+bool halvesRepeat(Value v) {
+  for (int i = 0; i < 12; ++i) {
+    v = skipNoOps(v);
+    if (ElementsAttr c = constantOf(v)) {
+      auto t = fromConstant(c);
+      if (!t || t->shape.empty() || t->shape.back() % 2)
+        return false;
+      int64_t d = t->shape.back(), h = d / 2;
+      for (size_t row = 0; row < t->data.size(); row += d)
+        for (int64_t j = 0; j < h; ++j)
+          if (t->data[row + j] != t->data[row + h + j])
+            return false;
+      return true;
+    }
+    auto node = v.getDefiningOp<OnnxNodeOp>();
+    if (!node || !node.getDomain().empty())
+      return false;
+    StringRef t = node.getOpType();
+    if (t == "Concat")
+      return isLastAxisConcat(node) && node.getInputs().size() == 2 &&
+             skipNoOps(node.getInput(0)) == skipNoOps(node.getInput(1));
+    if (t == "Cos" || t == "Sin" || t == "Unsqueeze" || t == "Neg") {
+      v = node.getInput(0);
+      continue;
+    }
+    if (t == "Mul" || t == "Div") {
+      if (onnx::scalarOf(node.getInput(1))) {
+        v = node.getInput(0);
+        continue;
+      }
+      if (t == "Mul" && onnx::scalarOf(node.getInput(0))) {
+        v = node.getInput(1);
+        continue;
+      }
+    }
+    return false;
+  }
+  return false;
+}
+
+/// repeat_interleave(a, 2) on the last axis, as Reshape(Tile|Expand(
+/// Unsqueeze(a, -1))) -> a.
+Value pairsOf(Value v) {
+  auto reshape = nodeOf(skipNoOps(v), "Reshape");
+  if (!reshape)
+    return {};
+  Value rep = skipNoOps(reshape.getInput(0));
+  auto repType = dyn_cast<RankedTensorType>(rep.getType());
+  if (!repType || repType.getShape().back() != 2)
+    return {};
+  auto node = rep.getDefiningOp<OnnxNodeOp>();
+  if (!node || (node.getOpType() != "Tile" && node.getOpType() != "Expand"))
+    return {};
+  auto unsq = nodeOf(skipNoOps(node.getInput(0)), "Unsqueeze");
+  if (!unsq)
+    return {};
+  auto ut = dyn_cast<RankedTensorType>(unsq.getResult(0).getType());
+  if (!ut || ut.getShape().back() != 1)
+    return {};
+  if (node.getOpType() == "Tile") {
+    auto reps = constInts(node.getInput(1));
+    if (!reps || reps->back() != 2 ||
+        llvm::any_of(ArrayRef<int64_t>(*reps).drop_back(), [](int64_t r) { return r != 1; }))
+      return {};
+  }
+  // The Reshape only merges the repeat axis into the last one.
+  Value a = unsq.getInput(0);
+  auto at = dyn_cast<RankedTensorType>(a.getType());
+  auto out = dyn_cast<RankedTensorType>(reshape.getResult(0).getType());
+  if (!at || !out || at.getRank() != out.getRank() ||
+      ShapedType::isDynamic(at.getShape().back()) ||
+      out.getShape().back() != 2 * at.getShape().back())
+    return {};
+  for (int64_t i = 0; i + 1 < at.getRank(); ++i)
+    if (at.getDimSize(i) != out.getDimSize(i) && !at.isDynamicDim(i) &&
+        !out.isDynamicDim(i))
+      return {};
+  return a;
+}
+} // namespace
+
+std::optional<RotaryMatch> mlir::tfm::matchRotary(Value v, SymbolicShapes &shapes) {
+  v = skipNoOps(v);
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || type.getRank() != 4 || ShapedType::isDynamic(type.getShape().back()))
+    return std::nullopt;
+  int64_t d = type.getShape().back();
+  // Partial rotary: Concat(rotary(x[..., :R]), x[..., R:]).
+  Value rotated = v, whole;
+  int64_t r = d;
+  if (auto cat = nodeOf(v, "Concat"); isLastAxisConcat(cat) && cat.getInputs().size() == 2) {
+    auto pass = lastAxisSlice(cat.getInput(1));
+    if (!pass || pass->step != 1 || pass->end != d)
+      return std::nullopt;
+    r = pass->start;
+    rotated = skipNoOps(cat.getInput(0));
+    whole = pass->source;
+  }
+  // x·cos + rotate(x)·sin, in any operand order.
+  auto add = nodeOf(rotated, "Add");
+  if (!add)
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    auto m0 = nodeOf(skipNoOps(add.getInput(side)), "Mul");
+    auto m1 = nodeOf(skipNoOps(add.getInput(1 - side)), "Mul");
+    if (!m0 || !m1)
+      continue;
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) {
+        Value x = skipNoOps(m0.getInput(a)), cos = m0.getInput(1 - a);
+        Value rot = m1.getInput(b), sin = m1.getInput(1 - b);
+        RotaryMatch match;
+        match.rotaryDim = r;
+        match.cos = cos;
+        match.sin = sin;
+        Value src;
+        if (Value h = rotateHalfOf(rot); h && h == x) {
+          if (!halvesRepeat(cos) || !halvesRepeat(sin))
+            continue;
+          src = x;
+        } else if (Value e = rotateEveryTwoOf(rot); e && e == x) {
+          match.interleaved = true;
+          match.cosPairs = pairsOf(cos);
+          match.sinPairs = pairsOf(sin);
+          if (!match.cosPairs || !match.sinPairs)
+            continue;
+          src = x;
+        } else {
+          continue;
+        }
+        auto st = dyn_cast<RankedTensorType>(src.getType());
+        if (!st || st.getShape().back() != r)
+          continue;
+        // The rotated part is x[..., :R] of the tensor the pass-through
+        // slices (or all of it).
+        if (whole) {
+          auto head = lastAxisSlice(src);
+          if (!head || head->source != whole || head->start != 0 || head->end != r ||
+              head->step != 1)
+            continue;
+          match.input = whole;
+        } else {
+          match.input = src;
+        }
+        (void)shapes;
+        return match;
+      }
+  }
+  return std::nullopt;
 }

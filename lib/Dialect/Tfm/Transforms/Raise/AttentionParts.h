@@ -64,6 +64,22 @@ struct KvBiasSlots {
 std::optional<KvBiasSlots> matchKvBiasSlots(Value kh, Value vh,
                                             SymbolicShapes &shapes);
 
+/// Rotary position embedding applied to a 4-D head tensor as HF writes it:
+/// x·cos + rotate(x)·sin on the first R lanes of each head (the rest passed
+/// through by a Concat), with rotate_half (Cat(−x₂, x₁), "half" layout) or
+/// rotate_every_two (pairs (x[2i], x[2i+1]), "interleaved" layout).
+struct RotaryMatch {
+  Value input;      // the rotated tensor, 4-D
+  Value cos, sin;   // the 4-D tables as the graph applies them
+  /// For the interleaved layout: the tables before repeat_interleave.
+  Value cosPairs, sinPairs;
+  int64_t rotaryDim = 0;
+  bool interleaved = false;
+};
+/// Matches a rotary on `v` ([B, H, S, D] when `headsFirst`, else [B, S, H,
+/// D]), checking that the tables repeat each angle as the layout needs.
+std::optional<RotaryMatch> matchRotary(Value v, SymbolicShapes &shapes);
+
 } // namespace mlir::tfm
 
 #endif // TFM_LIB_DIALECT_TFM_TRANSFORMS_RAISE_ATTENTIONPARTS_H

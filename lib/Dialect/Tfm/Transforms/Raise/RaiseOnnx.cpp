@@ -223,6 +223,12 @@ private:
   bool raiseOneAttention(OnnxNodeOp softmax);
   Value mergeHeads(Value bhsd, int64_t heads, int64_t headDim, Location loc,
                    int64_t version);
+  Value mergeHeadsFirst(Value bshd, int64_t heads, int64_t headDim, Location loc,
+                        int64_t version);
+  Value buildRotary(const RotaryMatch &m, Value merged, int64_t headAxis,
+                    int64_t heads, int64_t headDim, Location loc, int64_t version);
+  /// Where rewrites of the attention being raised insert new ops.
+  Operation *anchor = nullptr;
   void raiseResiduals();
 
   FunctionOpInterface fn;
@@ -617,36 +623,105 @@ void Raiser::raiseActivations() {
 // Attention
 //===----------------------------------------------------------------------===//
 
+/// The rotary tables for tfm.rotary: [B or 1, S, R/2] from the 4-D tables
+/// the graph applies (head axis of extent 1), then the rotary op itself.
+Value Raiser::buildRotary(const RotaryMatch &m, Value merged, int64_t headAxis,
+                          int64_t heads, int64_t headDim, Location loc,
+                          int64_t version) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPoint(anchor);
+  int64_t half = m.rotaryDim / 2;
+  auto table = [&](Value full, Value pairs) -> Value {
+    Value t = m.interleaved ? pairs : full;
+    auto ts = shapes.shape(t);
+    if (!ts || ts->size() != 4 || (*ts)[headAxis].getConstant() != 1)
+      return {};
+    SymShape s = *ts;
+    Type et = elementTypeOf(t);
+    if (!m.interleaved) {
+      if ((*ts)[3].getConstant() != m.rotaryDim)
+        return {};
+      s[3] = SymExpr::constant(half);
+      t = onnx::createNode(builder, loc, "Slice", typeFor(s, et),
+                           {t, onnx::i64Constant(builder, loc, {0}),
+                            onnx::i64Constant(builder, loc, {half}),
+                            onnx::i64Constant(builder, loc, {3})},
+                           version)
+              .getResult(0);
+      shapes.setShape(t, s);
+    } else if ((*ts)[3].getConstant() != half) {
+      return {};
+    }
+    s.erase(s.begin() + headAxis);
+    Value sq = onnx::createNode(builder, loc, "Squeeze", typeFor(s, et),
+                                {t, onnx::i64Constant(builder, loc, {headAxis})}, version)
+                   .getResult(0);
+    shapes.setShape(sq, s);
+    return sq;
+  };
+  Value cos = table(m.cos, m.cosPairs), sin = table(m.sin, m.sinPairs);
+  if (!cos || !sin || cos.getType() != sin.getType() ||
+      elementTypeOf(cos) != elementTypeOf(merged))
+    return {};
+  auto rotary = RotaryOp::create(
+      builder, loc, merged.getType(),
+      RotaryLayoutAttr::get(builder.getContext(),
+                            m.interleaved ? RotaryLayout::interleaved : RotaryLayout::half),
+      merged, cos, sin, builder.getI64IntegerAttr(heads),
+      m.rotaryDim == headDim ? IntegerAttr() : builder.getI64IntegerAttr(m.rotaryDim));
+  if (auto ms = shapes.shape(merged))
+    shapes.setShape(rotary.getResult(), *ms);
+  return rotary.getResult();
+}
+
+/// Merges heads: [B, S, H, D] -> [B, S, H·D], looking through the Reshape
+/// that split them and through a rotary embedding applied in this layout.
+Value Raiser::mergeHeadsFirst(Value bshd, int64_t heads, int64_t headDim,
+                              Location loc, int64_t version) {
+  bshd = skipNoOps(bshd);
+  auto s = shapes.shape(bshd);
+  if (!s || s->size() != 4)
+    return {};
+  SymShape merged{(*s)[0], (*s)[1], SymExpr::constant(heads * headDim)};
+  if (auto rot = matchRotary(bshd, shapes))
+    if (Value inner = mergeHeadsFirst(rot->input, heads, headDim, loc, version))
+      if (Value r = buildRotary(*rot, inner, /*headAxis=*/2, heads, headDim, loc, version))
+        return r;
+  if (auto r = nodeOf(bshd, "Reshape")) {
+    Value src = r.getInput(0);
+    auto ss = shapes.shape(src);
+    if (ss && ss->size() == 3 && (*ss)[0] == merged[0] && (*ss)[1] == merged[1] &&
+        (*ss)[2] == merged[2])
+      return src;
+  }
+  builder.setInsertionPointAfterValue(bshd);
+  Value target = onnx::i64Constant(builder, loc, {0, 0, heads * headDim});
+  Value out = onnx::createNode(builder, loc, "Reshape",
+                               typeFor(merged, elementTypeOf(bshd)), {bshd, target}, version)
+                  .getResult(0);
+  shapes.setShape(out, merged);
+  return out;
+}
+
 /// Merges heads: [B, H, S, D] -> [B, S, H·D]. Looks through the head split
-/// that usually produced the value instead of emitting the inverse.
+/// that usually produced the value (and a rotary embedding applied on either
+/// side of it) instead of emitting the inverse.
 Value Raiser::mergeHeads(Value bhsd, int64_t heads, int64_t headDim, Location loc,
                          int64_t version) {
   bhsd = skipNoOps(bhsd);
   auto s = shapes.shape(bhsd);
   if (!s || s->size() != 4)
     return {};
-  SymShape merged{(*s)[0], (*s)[2], SymExpr::constant(heads * headDim)};
+  if (auto rot = matchRotary(bhsd, shapes))
+    if (Value inner = mergeHeads(rot->input, heads, headDim, loc, version))
+      if (Value r = buildRotary(*rot, inner, /*headAxis=*/1, heads, headDim, loc, version))
+        return r;
   if (auto t = nodeOf(bhsd, "Transpose")) {
     auto perm = t.getIntsAttr("perm");
-    Value bshd = skipNoOps(t.getInput(0));
-    if (perm && *perm == SmallVector<int64_t>{0, 2, 1, 3}) {
-      if (auto r = nodeOf(bshd, "Reshape")) {
-        Value src = r.getInput(0);
-        auto ss = shapes.shape(src);
-        if (ss && ss->size() == 3 && (*ss)[0] == merged[0] && (*ss)[1] == merged[1] &&
-            (*ss)[2] == merged[2])
-          return src;
-      }
-      builder.setInsertionPointAfterValue(bhsd);
-      auto type = typeFor(merged, elementTypeOf(bhsd));
-      Value target = onnx::i64Constant(builder, loc, {0, 0, heads * headDim});
-      Value out = onnx::createNode(builder, loc, "Reshape", type, {bshd, target},
-                                   version)
-                      .getResult(0);
-      shapes.setShape(out, merged);
-      return out;
-    }
+    if (perm && *perm == SmallVector<int64_t>{0, 2, 1, 3})
+      return mergeHeadsFirst(t.getInput(0), heads, headDim, loc, version);
   }
+  SymShape merged{(*s)[0], (*s)[2], SymExpr::constant(heads * headDim)};
   builder.setInsertionPointAfterValue(bhsd);
   SymShape bshdShape{(*s)[0], (*s)[2], (*s)[1], (*s)[3]};
   auto perm = builder.getDictionaryAttr(builder.getNamedAttr(
@@ -937,6 +1012,7 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
   if (shaped.combined && keyBias)
     return fail(softmax, __LINE__);
 
+  anchor = pv;
   Value q3 = mergeHeads(qh, *heads, *headDim, loc, version);
   Value k3 = mergeHeads(kh, kvHeads, *headDim, loc, version);
   Value v3 = mergeHeads(vh, kvHeads, *valueDim, loc, version);
