@@ -23,6 +23,7 @@ using onnx::nodeOf;
 using onnx::skipNoOps;
 
 namespace {
+std::optional<SmallVector<int64_t>> constInts(Value v);
 
 /// A small dense tensor of doubles (integers and booleans included).
 struct Tensor {
@@ -729,9 +730,15 @@ Value mlir::tfm::repeatedKv(Value bhsd, SymbolicShapes &shapes) {
   auto reshape = nodeOf(skipNoOps(bhsd), "Reshape");
   if (!reshape)
     return {};
-  auto expand = nodeOf(skipNoOps(reshape.getInput(0)), "Expand");
-  if (!expand)
-    return {};
+  // Expand or Tile by [1, 1, r, 1, 1] repeats each KV head r times.
+  OnnxNodeOp expand = nodeOf(skipNoOps(reshape.getInput(0)), "Expand");
+  if (!expand) {
+    expand = nodeOf(skipNoOps(reshape.getInput(0)), "Tile");
+    auto reps = expand ? constInts(expand.getInput(1)) : std::nullopt;
+    if (!reps || reps->size() != 5 || (*reps)[0] != 1 || (*reps)[1] != 1 ||
+        (*reps)[3] != 1 || (*reps)[4] != 1)
+      return {};
+  }
   auto unsq = nodeOf(skipNoOps(expand.getInput(0)), "Unsqueeze");
   if (!unsq)
     return {};
@@ -1011,8 +1018,98 @@ Value pairsOf(Value v) {
 }
 } // namespace
 
+/// The complex-pairs form (Meta's Llama, llama2.c): x viewed as [..., D/2, 2],
+/// (a, b) = its two planes, out = stack(a·c − b·s, a·s + b·c) viewed as
+/// [..., D]. That is the interleaved rotary with c, s as the pair tables.
+static std::optional<RotaryMatch> matchPairRotary(Value v) {
+  auto out = nodeOf(v, "Reshape");
+  if (!out)
+    return std::nullopt;
+  auto cat = nodeOf(skipNoOps(out.getInput(0)), "Concat");
+  if (!isLastAxisConcat(cat) || cat.getInputs().size() != 2)
+    return std::nullopt;
+  auto u0 = nodeOf(skipNoOps(cat.getInput(0)), "Unsqueeze");
+  auto u1 = nodeOf(skipNoOps(cat.getInput(1)), "Unsqueeze");
+  if (!u0 || !u1)
+    return std::nullopt;
+  auto re = nodeOf(skipNoOps(u0.getInput(0)), "Sub");
+  auto im = nodeOf(skipNoOps(u1.getInput(0)), "Add");
+  if (!re || !im)
+    return std::nullopt;
+  // A Mul's two operands as (plane, table) given the plane.
+  auto split = [](Value mulValue, Value plane) -> Value {
+    auto mul = nodeOf(skipNoOps(mulValue), "Mul");
+    if (!mul)
+      return {};
+    if (skipNoOps(mul.getInput(0)) == plane)
+      return mul.getInput(1);
+    if (skipNoOps(mul.getInput(1)) == plane)
+      return mul.getInput(0);
+    return {};
+  };
+  // The planes: Gather(x5, 0 | 1) along the last axis.
+  auto plane = [](Value p, int64_t index) -> Value {
+    auto g = nodeOf(skipNoOps(p), "Gather");
+    if (!g)
+      return {};
+    auto t = dyn_cast<RankedTensorType>(g.getInput(0).getType());
+    int64_t axis = g.getIntAttr("axis", 0);
+    auto idx = constInts(g.getInput(1));
+    if (!t || (axis != -1 && axis != t.getRank() - 1) || !idx || idx->size() != 1 ||
+        (*idx)[0] != index || t.getShape().back() != 2)
+      return {};
+    return skipNoOps(g.getInput(0));
+  };
+  auto reMul0 = nodeOf(skipNoOps(re.getInput(0)), "Mul");
+  if (!reMul0)
+    return std::nullopt;
+  for (int which = 0; which < 2; ++which) {
+    Value a = skipNoOps(reMul0.getInput(which));
+    Value x5 = plane(a, 0);
+    if (!x5)
+      continue;
+    Value c = reMul0.getInput(1 - which);
+    Value b;
+    auto reMul1 = nodeOf(skipNoOps(re.getInput(1)), "Mul");
+    if (!reMul1)
+      return std::nullopt;
+    for (int k = 0; k < 2; ++k)
+      if (plane(skipNoOps(reMul1.getInput(k)), 1) == x5)
+        b = skipNoOps(reMul1.getInput(k));
+    if (!b)
+      continue;
+    Value sTable = split(re.getInput(1), b);
+    // im = a·s + b·c in either order.
+    Value s0 = split(im.getInput(0), a), c0 = split(im.getInput(1), b);
+    Value s1 = split(im.getInput(1), a), c1 = split(im.getInput(0), b);
+    bool imOk = (s0 && c0 && skipNoOps(s0) == skipNoOps(sTable) && skipNoOps(c0) == skipNoOps(c)) ||
+                (s1 && c1 && skipNoOps(s1) == skipNoOps(sTable) && skipNoOps(c1) == skipNoOps(c));
+    if (!sTable || !imOk)
+      continue;
+    auto view = nodeOf(x5, "Reshape");
+    if (!view)
+      continue;
+    Value x = skipNoOps(view.getInput(0));
+    if (x.getType() != out.getResult(0).getType())
+      continue;
+    auto xt = cast<RankedTensorType>(x.getType());
+    RotaryMatch match;
+    match.input = x;
+    match.cos = c;
+    match.sin = sTable;
+    match.cosPairs = c;
+    match.sinPairs = sTable;
+    match.interleaved = true;
+    match.rotaryDim = xt.getShape().back();
+    return match;
+  }
+  return std::nullopt;
+}
+
 std::optional<RotaryMatch> mlir::tfm::matchRotary(Value v, SymbolicShapes &shapes) {
   v = skipNoOps(v);
+  if (auto pairs = matchPairRotary(v))
+    return pairs;
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!type || type.getRank() != 4 || ShapedType::isDynamic(type.getShape().back()))
     return std::nullopt;
