@@ -472,9 +472,11 @@ class SASBlock(nn.Module):
 
     def forward(self, x):
         if self.parallel:
-            # SAS-P: x + beta_ff * MLP(norm(x)) + ShapedAttn(norm(x))
+            # SAS-P (He & Hofmann 2023, Eq. 7 with no skip, alpha_comb = 0):
+            # ShapedAttn(norm(x)) + beta_ff * MLP(norm(x)); the shaped
+            # attention's identity term carries the signal.
             n = self.norm1(x)
-            return x + self.beta_ff * self.mlp(n) + self.attn(n)
+            return self.attn(n) + self.beta_ff * self.mlp(n)
         # SAS: skipless shaped attention sub-block, then MLP sub-block with skip
         h = self.attn(self.norm1(x))
         return h + self.beta_ff * self.mlp(self.norm2(h))
@@ -535,9 +537,10 @@ def _sasp_ts():
     m = SASModel(VOCAB, 64, 4, 128, 3, parallel=True, beta_ff=0.5, max_pos=64, seed=SEED + 8)
     return Spec("sasp_ts", "sas", m, ids_only(9, SEED + 108), ["logits"], "torchscript", 17,
                 layers=3, heads=4, kv_heads=4, hidden=64, block_kind="sas_p",
-                notes="Hand-written SAS-P: block x + 0.5*MLP(LN(x)) + ShapedAttn(LN(x)) with "
-                      "one LayerNorm shared by both branches (skip gain 1, MLP gain beta_FF = "
-                      "0.5, attention gain 1), 3 layers." + SAS_NOTES,
+                notes="Hand-written SAS-P: block ShapedAttn(LN(x)) + 0.5*MLP(LN(x)) with "
+                      "one LayerNorm shared by both branches and no skip (He & Hofmann's "
+                      "alpha_comb = 0; MLP gain beta_FF = 0.5, attention gain 1), 3 layers."
+                      + SAS_NOTES,
                 max_seq=64)
 
 
