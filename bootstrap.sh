@@ -87,6 +87,15 @@ case "$job" in
       --dim=batch=2 --dim=sequence=16 \
       --output=build/two-block-gpt2.logits.npy --repeat=5
     echo "logits written to build/two-block-gpt2.logits.npy"
+    onnx=test/Models/llama_ts
+    step "tfm-translate --import-onnx $onnx/model.onnx (a tiny Llama: GQA, rotary, RMSNorm, SwiGLU)"
+    build/bin/tfm-translate --import-onnx "$onnx/model.onnx" -o build/llama_ts.mlir
+    step "tfm-opt --tfm-raise: the imported graph as tfm blocks"
+    build/bin/tfm-opt build/llama_ts.mlir --tfm-raise --tfm-stats -o build/llama_ts.tfm.mlir
+    echo "raised IR written to build/llama_ts.tfm.mlir"
+    step "tfm-run: the raised model against PyTorch's logits"
+    build/bin/tfm-run build/llama_ts.tfm.mlir --input="$onnx/inputs/input_ids.npy" \
+      --expected="$onnx/expected/0.npy" --rtol=1e-4 --atol=1e-5
     ;;
   test)
     step "running the test suite"
