@@ -810,7 +810,9 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
 
   // Scores: masks and scales around MatMul(Q, Kᵀ).
   double scale = 1.0;
-  SmallVector<Value> additiveMasks;
+  // Additive masks with the product of the scales applied outside them (a
+  // mask added before the scale is scaled with the scores).
+  SmallVector<std::pair<Value, double>> additiveMasks;
   SmallVector<std::pair<Value, bool>> boolMasks; // (condition, true = visible)
   Value s = scores;
   OnnxNodeOp qk;
@@ -840,7 +842,7 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
       int side = leadsToProduct(add.getInput(0)) ? 0 : leadsToProduct(add.getInput(1)) ? 1 : -1;
       if (side < 0)
         return fail(softmax, __LINE__);
-      additiveMasks.push_back(add.getInput(1 - side));
+      additiveMasks.push_back({add.getInput(1 - side), scale});
       s = add.getInput(side);
       continue;
     }
@@ -939,7 +941,19 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
   // Masks: one additive mask, or one boolean mask (true = visible).
   builder.setInsertionPoint(pv);
   Value mask;
-  SmallVector<Value> floatMasks(additiveMasks);
+  SmallVector<Value> floatMasks;
+  for (auto [m, factor] : additiveMasks) {
+    if (factor == 1.0) {
+      floatMasks.push_back(m);
+      continue;
+    }
+    Value c = floatConstant(builder, loc, {}, elementTypeOf(m), {factor}, "");
+    Value scaled = onnx::createNode(builder, loc, "Mul", m.getType(), {m, c}, version)
+                       .getResult(0);
+    if (auto ms = shapes.shape(m))
+      shapes.setShape(scaled, *ms);
+    floatMasks.push_back(scaled);
+  }
   for (auto [cond, visibleWhenTrue] : boolMasks) {
     Value c = cond;
     if (!visibleWhenTrue)
