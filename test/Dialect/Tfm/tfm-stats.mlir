@@ -139,3 +139,18 @@ func.func @kinds(%x: tensor<1x2x4xf32>, %w: tensor<4x4xf32>) -> tensor<1x2x4xf32
   }
   return %6 : tensor<1x2x4xf32>
 }
+
+// -----
+
+// An imported graph before raising: ONNX MatMul and Gemm nodes are matmuls,
+// a Softmax between two of them is attention.
+// CHECK: {"parameters":16,"matmuls":3,"attention":1,"blocks":{"pre_ln":0,"post_ln":0,"parallel":0,"sas":0,"sas_p":0,"unknown":0}}
+func.func @imported(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf32>, %v: tensor<2x4x4xf32>, %x: tensor<3x4xf32>) -> (tensor<2x4x4xf32>, tensor<3x4xf32>) {
+  %w = arith.constant dense<1.0> : tensor<4x4xf32>
+  %kt = tfm.onnx_node "Transpose"(%k) <{onnx_attrs = {perm = array<i64: 0, 2, 1>}, version = 17 : i64}> : (tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = tfm.onnx_node "MatMul"(%q, %kt) <{version = 17 : i64}> : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = tfm.onnx_node "Softmax"(%s) <{onnx_attrs = {axis = -1 : i64}, version = 17 : i64}> : (tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o = tfm.onnx_node "MatMul"(%p, %v) <{version = 17 : i64}> : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %g = tfm.onnx_node "Gemm"(%x, %w) <{version = 17 : i64}> : (tensor<3x4xf32>, tensor<4x4xf32>) -> tensor<3x4xf32>
+  return %o, %g : tensor<2x4x4xf32>, tensor<3x4xf32>
+}

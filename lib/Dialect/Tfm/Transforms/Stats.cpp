@@ -47,7 +47,14 @@ static UseRole classifyUse(OpOperand &use) {
 }
 
 /// True if `op` is a matrix multiply left in the graph tier.
+static bool isOnnxNode(Operation *op, StringRef type) {
+  auto node = dyn_cast<OnnxNodeOp>(op);
+  return node && node.getDomain().empty() && node.getOpType() == type;
+}
+
 static bool isGraphMatmul(Operation *op) {
+  if (isOnnxNode(op, "MatMul") || isOnnxNode(op, "Gemm"))
+    return true;
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalg::isaContractionOpInterface(linalgOp);
 }
@@ -92,7 +99,7 @@ ModelStats mlir::tfm::computeModelStats(ModuleOp module) {
       ++stats.matmuls;
     if (isa<AttentionOp>(op))
       ++stats.attention;
-    if (isa<linalg::SoftmaxOp>(op) &&
+    if ((isa<linalg::SoftmaxOp>(op) || isOnnxNode(op, "Softmax")) &&
         nearContraction(op->getOperand(0), /*forward=*/false) &&
         nearContraction(op->getResult(0), /*forward=*/true))
       ++stats.attention;

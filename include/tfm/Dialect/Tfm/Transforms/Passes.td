@@ -29,11 +29,11 @@ def TfmStats : Pass<"tfm-stats", "::mlir::ModuleOp"> {
       holding the same attribute (or the same resource blob) count once.
     - `matmuls`: `tfm.linear` ops plus every remaining matrix-multiply op
       (linalg contractions such as `linalg.matmul`, `linalg.batch_matmul`,
-      `linalg.generic` contractions). A `tfm.attention` counts as
-      attention, not as matmuls.
+      `linalg.generic` contractions, and imported ONNX `MatMul` and `Gemm`
+      nodes). A `tfm.attention` counts as attention, not as matmuls.
     - `attention`: `tfm.attention` ops, plus graph-tier attention left
-      unraised: a `linalg.softmax` fed by a contraction whose result
-      feeds a contraction.
+      unraised: a `linalg.softmax` or ONNX `Softmax` fed by a contraction
+      whose result feeds a contraction.
     - `blocks`: `tfm.block` ops by kind.
 
     The pass does not modify the IR.
