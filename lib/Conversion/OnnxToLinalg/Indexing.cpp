@@ -496,6 +496,70 @@ LogicalResult lowerGatherElements(OnnxNodeOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// GatherND: out[i..., j...] = data[i[:b]..., indices[i..., 0:k]..., j...]
+/// with b = batch_dims and k = the (static) last extent of the indices.
+LogicalResult lowerGatherND(OnnxNodeOp op, PatternRewriter &rw) {
+  Value data = op.getInput(0), indices = op.getInput(1);
+  RankedTensorType out = resultType(op);
+  if (!data || !indices || !out)
+    return failNode(rw, op, "an input or the result is missing");
+  auto dTy = cast<RankedTensorType>(data.getType());
+  auto iTy = cast<RankedTensorType>(indices.getType());
+  if (!isa<IntegerType>(iTy.getElementType()) || iTy.getElementType().isInteger(1))
+    return failNode(rw, op, "indices must be integers");
+  int64_t r = dTy.getRank(), q = iTy.getRank();
+  int64_t b = op.getIntAttr("batch_dims", 0);
+  if (q < 1 || iTy.isDynamicDim(q - 1))
+    return failNode(rw, op, "the last extent of the indices must be static");
+  int64_t k = iTy.getDimSize(q - 1);
+  if (b < 0 || b >= q || b + k > r || out.getRank() != q - 1 + r - b - k)
+    return failNode(rw, op, "batch_dims, index depth and ranks do not agree");
+  Location loc = op.getLoc();
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < q - 1; ++d)
+    sizes.push_back(dimOfr(rw, loc, indices, d));
+  for (int64_t d = b + k; d < r; ++d)
+    sizes.push_back(dimOfr(rw, loc, data, d));
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    if (!out.isDynamicDim(d))
+      sizes[d] = rw.getIndexAttr(out.getDimSize(d));
+  SmallVector<Value> dims;
+  for (int64_t d = b; d < b + k; ++d)
+    dims.push_back(ofrToValue(rw, loc, dimOfr(rw, loc, data, d)));
+  MLIRContext *ctx = rw.getContext();
+  int64_t outRank = out.getRank();
+  // The generic reads indices[i..., 0]; the other components are extracted.
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < q - 1; ++d)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  exprs.push_back(getAffineConstantExpr(0, ctx));
+  AffineMap map = AffineMap::get(outRank, 0, exprs, ctx);
+  Value v = buildGeneric(
+      rw, loc, sizes, dTy.getElementType(), indices, map,
+      [&](OpBuilder &bld, Location loc, ValueRange args) {
+        SmallVector<Value> outer;
+        for (int64_t d = 0; d < q - 1; ++d)
+          outer.push_back(linalg::IndexOp::create(bld, loc, d));
+        SmallVector<Value> di;
+        for (int64_t d = 0; d < b; ++d)
+          di.push_back(outer[d]);
+        for (int64_t m = 0; m < k; ++m) {
+          Value component = args[0];
+          if (m > 0) {
+            SmallVector<Value> at(outer);
+            at.push_back(arith::ConstantIndexOp::create(bld, loc, m));
+            component = tensor::ExtractOp::create(bld, loc, indices, at);
+          }
+          di.push_back(normalizeIndex(bld, loc, component, dims[m]));
+        }
+        for (int64_t d = q - 1; d < outRank; ++d)
+          di.push_back(linalg::IndexOp::create(bld, loc, d));
+        return Value(tensor::ExtractOp::create(bld, loc, data, di));
+      });
+  replaceFirst(rw, op, v);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Pad
 //===----------------------------------------------------------------------===//
@@ -687,6 +751,7 @@ void onnx::appendIndexingLowerings(SmallVectorImpl<OpLowering> &table) {
   table.push_back({"Slice", 1, kMaxOpset, lowerSlice});
   table.push_back({"Gather", 1, kMaxOpset, lowerGather});
   table.push_back({"GatherElements", 11, kMaxOpset, lowerGatherElements});
+  table.push_back({"GatherND", 12, kMaxOpset, lowerGatherND});
   table.push_back({"Pad", 2, kMaxOpset, lowerPad});
   table.push_back({"Trilu", 14, kMaxOpset, lowerTrilu});
   table.push_back({"EyeLike", 9, kMaxOpset, lowerEyeLike});

@@ -193,6 +193,14 @@ static std::optional<int64_t> inferRank(OnnxNodeOp op, unsigned i) {
     return 2;
   if (type == "GatherElements")
     return in(1);
+  if (type == "GatherND") {
+    auto r = in(0), q = in(1);
+    Value idx = op.getInput(1);
+    auto it = idx ? dyn_cast<RankedTensorType>(idx.getType()) : RankedTensorType();
+    if (!r || !q || !it || it.isDynamicDim(it.getRank() - 1))
+      return std::nullopt;
+    return *q - 1 + *r - op.getIntAttr("batch_dims", 0) - it.getShape().back();
+  }
   if (type == "Gather") {
     auto r = in(0), q = in(1);
     if (!r || !q)

@@ -108,3 +108,23 @@ func.func @pad(%x: tensor<?x8xf32>) -> tensor<?x10xf32> {
   %0 = tfm.onnx_node "Pad"(%x, %pads, %v) <{version = 13 : i64}> : (tensor<?x8xf32>, tensor<4xi64>, tensor<f32>) -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
+
+// -----
+
+// GatherND with batch_dims = 1 (BERT's dynamo export picks the pooled token
+// this way): one generic over [batch, rest], the first index component from
+// an operand map with a constant, the others extracted, each normalised.
+// CHECK-DAG: #[[$FIRST:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func.func @gather_nd
+// CHECK: linalg.generic {indexing_maps = [#[[$FIRST]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%arg1 : tensor<?x1xi64>)
+// CHECK: ^bb0(%[[IN:.*]]: i64,
+// CHECK: %[[D0:.*]] = linalg.index 0 : index
+// CHECK: arith.index_cast %[[IN]]
+// CHECK: arith.cmpi slt
+// CHECK: %[[I:.*]] = arith.minsi
+// CHECK: %[[D1:.*]] = linalg.index 1 : index
+// CHECK: tensor.extract %arg0[%[[D0]], %[[I]], %[[D1]]] : tensor<?x?x8xf32>
+func.func @gather_nd(%data: tensor<?x?x8xf32>, %idx: tensor<?x1xi64>) -> tensor<?x8xf32> {
+  %0 = tfm.onnx_node "GatherND"(%data, %idx) <{onnx_attrs = {batch_dims = 1 : i64}, version = 18 : i64}> : (tensor<?x?x8xf32>, tensor<?x1xi64>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -436,6 +436,19 @@ void SymbolicShapes::visitOnnx(OnnxNodeOp op) {
     }
     return;
   }
+  if (type == "GatherND") {
+    auto data = in(0), idx = in(1);
+    if (!data || !idx || idx->empty())
+      return;
+    auto k = idx->back().getConstant();
+    int64_t b = op.getIntAttr("batch_dims", 0);
+    if (!k || b + *k > static_cast<int64_t>(data->size()))
+      return;
+    SymShape r(idx->begin(), idx->end() - 1);
+    r.append(data->begin() + b + *k, data->end());
+    setShape(out, r);
+    return;
+  }
   if (type == "GatherElements") {
     if (auto idx = in(1))
       setShape(out, *idx);
