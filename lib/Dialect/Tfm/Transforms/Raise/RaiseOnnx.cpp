@@ -793,6 +793,19 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
   // probs -> MatMul(probs, V), possibly through shaped attention's
   // α·I + β·probs − γ·C.
   Value probs = softmax.getResult(0);
+  // Where(IsNaN(p), 0, p), as SDPA decompositions guard rows that see no
+  // key, is what tfm.attention computes for such rows anyway.
+  for (Operation *user : probs.getUsers()) {
+    auto where = dyn_cast<OnnxNodeOp>(user);
+    if (!where || where.getOpType() != "Where" || where.getInput(2) != probs ||
+        scalarOf(where.getInput(1)) != 0.0)
+      continue;
+    auto isnan = nodeOf(where.getInput(0), "IsNaN");
+    if (isnan && isnan.getInput(0) == probs &&
+        llvm::all_of(probs.getUsers(), [&](Operation *u) { return u == where || u == isnan; }))
+      probs = where.getResult(0);
+    break;
+  }
   OnnxNodeOp pv = soleUser(probs, "MatMul");
   ShapedCoefficients shaped;
   if (!pv) {
@@ -890,6 +903,23 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
       shapes.setShape(kh, bhsd);
     }
   }
+  // [B, H, S, D] -> Reshape [B·H, S, D] -> Transpose (0, 2, 1) -> Reshape
+  // [B, H, D, S] is the (0, 1, 3, 2) transpose of the first.
+  if (!kh)
+    if (auto outer = nodeOf(kt, "Reshape"))
+      if (auto t = nodeOf(skipNoOps(outer.getInput(0)), "Transpose"))
+        if (auto inner = nodeOf(skipNoOps(t.getInput(0)), "Reshape")) {
+          auto perm = t.getIntsAttr("perm");
+          Value x = skipNoOps(inner.getInput(0));
+          auto xs = shapes.shape(x), is = shapes.shape(inner.getResult(0)),
+               os = shapes.shape(outer.getResult(0));
+          if (perm && *perm == SmallVector<int64_t>{0, 2, 1} && xs && is && os &&
+              xs->size() == 4 && is->size() == 3 && os->size() == 4 &&
+              (*is)[0] == (*xs)[0] * (*xs)[1] && (*is)[1] == (*xs)[2] &&
+              (*is)[2] == (*xs)[3] && (*os)[0] == (*xs)[0] && (*os)[1] == (*xs)[1] &&
+              (*os)[2] == (*xs)[3] && (*os)[3] == (*xs)[2])
+            kh = stripScalars(x, scale);
+        }
   if (!kh) {
     auto ks = shapes.shape(kt);
     if (!ks || ks->size() != 4)
