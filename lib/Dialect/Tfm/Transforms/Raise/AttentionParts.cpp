@@ -1002,18 +1002,24 @@ Value pairsOf(Value v) {
         llvm::any_of(ArrayRef<int64_t>(*reps).drop_back(), [](int64_t r) { return r != 1; }))
       return {};
   }
-  // The Reshape only merges the repeat axis into the last one.
+  // The Reshape only merges the repeat axis into the last one: what it
+  // reshapes is the Unsqueeze's result [..., R/2, 1] repeated. The Unsqueeze
+  // may also insert the head axis ([B, S, R/2] -> [B, S, 1, R/2, 1]); then
+  // the table is its rank-3 input.
   Value a = unsq.getInput(0);
   auto at = dyn_cast<RankedTensorType>(a.getType());
   auto out = dyn_cast<RankedTensorType>(reshape.getResult(0).getType());
-  if (!at || !out || at.getRank() != out.getRank() ||
+  if (!at || !out || ut.getRank() != out.getRank() + 1 ||
       ShapedType::isDynamic(at.getShape().back()) ||
-      out.getShape().back() != 2 * at.getShape().back())
+      out.getShape().back() != 2 * at.getShape().back() ||
+      ut.getDimSize(ut.getRank() - 2) != at.getShape().back())
     return {};
-  for (int64_t i = 0; i + 1 < at.getRank(); ++i)
-    if (at.getDimSize(i) != out.getDimSize(i) && !at.isDynamicDim(i) &&
+  for (int64_t i = 0; i + 1 < out.getRank(); ++i)
+    if (ut.getDimSize(i) != out.getDimSize(i) && !ut.isDynamicDim(i) &&
         !out.isDynamicDim(i))
       return {};
+  if (at.getRank() != out.getRank() && at.getRank() != 3)
+    return {};
   return a;
 }
 } // namespace

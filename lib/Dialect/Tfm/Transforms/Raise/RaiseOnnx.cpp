@@ -634,6 +634,13 @@ Value Raiser::buildRotary(const RotaryMatch &m, Value merged, int64_t headAxis,
   auto table = [&](Value full, Value pairs) -> Value {
     Value t = m.interleaved ? pairs : full;
     auto ts = shapes.shape(t);
+    // A rank-3 pair table is already [B or 1, S, R/2].
+    if (m.interleaved && ts && ts->size() == 3) {
+      auto ms = shapes.shape(merged);
+      if ((*ts)[2].getConstant() != half || !ms || (*ts)[1] != (*ms)[1])
+        return {};
+      return t;
+    }
     if (!ts || ts->size() != 4 || (*ts)[headAxis].getConstant() != 1)
       return {};
     SymShape s = *ts;
