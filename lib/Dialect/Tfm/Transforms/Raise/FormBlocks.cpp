@@ -150,6 +150,10 @@ BlockKind BlockFormer::classify(Value input, Value output, ArrayRef<Operation *>
 }
 
 bool BlockFormer::formBlock(Value input, Value output, int64_t layer) {
+  // Earlier blocks moved ops: number them again.
+  position.clear();
+  for (auto [i, op] : llvm::enumerate(body))
+    position[&op] = i;
   Operation *outDef = output.getDefiningOp();
   if (!outDef || outDef->getBlock() != &body)
     return false;
@@ -190,35 +194,46 @@ bool BlockFormer::formBlock(Value input, Value output, int64_t layer) {
       if (inside.contains(&op))
         ops.push_back(&op);
   }
-  // Nothing computed inside may be used outside, except the output.
+  // Values computed inside and used after the layer (the output, and for
+  // example the keys and values an export with a KV cache returns) become
+  // the block's results; a use outside before the layer's end keeps the
+  // layer as it is.
+  int64_t end = position.lookup(outDef);
+  SmallVector<Value> results{output};
   for (Operation *op : ops)
-    for (Value r : op->getResults())
-      for (Operation *user : r.getUsers())
-        if (!inside.contains(body.findAncestorOpInBlock(*user)) && r != output) {
-          if (getenv("TFM_RAISE_DEBUG"))
-            llvm::errs() << "layer " << layer << ": " << *op << "\n  escapes to " << *user
-                         << "\n";
+    for (Value r : op->getResults()) {
+      bool escapes = false;
+      for (Operation *user : r.getUsers()) {
+        Operation *top = body.findAncestorOpInBlock(*user);
+        if (inside.contains(top))
+          continue;
+        if (!top || position.lookup(top) < end)
           return false;
-        }
+        escapes = true;
+      }
+      if (escapes && r != output)
+        results.push_back(r);
+    }
   BlockKind kind = classify(input, output, ops);
 
   OpBuilder b(outDef->getContext());
   b.setInsertionPointAfter(outDef);
-  auto block = BlockOp::create(b, outDef->getLoc(), TypeRange{output.getType()},
+  auto block = BlockOp::create(b, outDef->getLoc(), ValueRange(results).getTypes(),
                                BlockKindAttr::get(b.getContext(), kind),
                                ValueRange{input}, b.getI64IntegerAttr(layer));
   Block *entry = b.createBlock(&block.getBody(), {}, {input.getType()},
                                {input.getLoc()});
-  output.replaceUsesWithIf(block.getResult(0), [&](OpOperand &use) {
-    return !inside.contains(body.findAncestorOpInBlock(*use.getOwner()));
-  });
+  for (auto [r, blockResult] : llvm::zip(results, block.getResults()))
+    r.replaceUsesWithIf(blockResult, [&](OpOperand &use) {
+      return !inside.contains(body.findAncestorOpInBlock(*use.getOwner()));
+    });
   for (Operation *op : ops)
     op->moveBefore(entry, entry->end());
   input.replaceUsesWithIf(entry->getArgument(0), [&](OpOperand &use) {
     return block->isProperAncestor(use.getOwner());
   });
   b.setInsertionPointToEnd(entry);
-  YieldOp::create(b, outDef->getLoc(), ValueRange{output});
+  YieldOp::create(b, outDef->getLoc(), results);
   // Small constants (shapes, axes, scalars) are copied into the block so
   // that it reads as a unit and outlined blocks keep them as constants;
   // weights stay captured.
