@@ -510,6 +510,9 @@ void Raiser::raiseNorms() {
 
 void Raiser::raiseActivations() {
   constexpr double kSqrtHalf = 0.70710678118654752;
+  // The GELU constants as an f16 or bf16 export stores them (bf16 keeps 8
+  // significant bits: relative error up to 2^-8).
+  constexpr double kConstantTolerance = 5e-3;
   constexpr double kSqrt2OverPi = 0.79788456080286536;
   auto muls = nodes("Mul");
   // Outermost products first, so that a gated form wins over its parts.
@@ -542,7 +545,7 @@ void Raiser::raiseActivations() {
         if (auto erf = nodeOf(skipNoOps(plus->first), "Erf")) {
           Product arg;
           collectFactors(erf.getInput(0), arg);
-          if (arg.factors.size() == 1 && isNear(arg.constant, kSqrtHalf, 1e-4) &&
+          if (arg.factors.size() == 1 && isNear(arg.constant, kSqrtHalf, kConstantTolerance) &&
               llvm::is_contained(p.factors, arg.factors[0])) {
             kind = ActivationKind::gelu;
             x = arg.factors[0];
@@ -552,7 +555,7 @@ void Raiser::raiseActivations() {
         if (auto tanh = nodeOf(skipNoOps(plus->first), "Tanh")) {
           Product arg;
           collectFactors(tanh.getInput(0), arg);
-          if (arg.factors.size() != 1 || !isNear(arg.constant, kSqrt2OverPi, 1e-4))
+          if (arg.factors.size() != 1 || !isNear(arg.constant, kSqrt2OverPi, kConstantTolerance))
             continue;
           auto sum = nodeOf(skipNoOps(arg.factors[0]), "Add");
           if (!sum)
@@ -567,7 +570,7 @@ void Raiser::raiseActivations() {
                 isCube = skipNoOps(pow.getInput(0)) == lin && scalarOf(pow.getInput(1)) == 3.0;
             if (c.factors.size() == 3)
               isCube = llvm::all_of(c.factors, [&](Value v) { return v == lin; });
-            if (isCube && isNear(c.constant, 0.044715, 1e-4) &&
+            if (isCube && isNear(c.constant, 0.044715, kConstantTolerance) &&
                 llvm::is_contained(p.factors, lin)) {
               kind = ActivationKind::gelu_tanh;
               x = lin;
@@ -1222,7 +1225,8 @@ void Raiser::raiseResiduals() {
         branches.push_back(br);
         betas.push_back(prev.getBranchGain(i));
       }
-    } else if (bb || ba) {
+    } else if ((bb || ba) && !feeds(ba ? a : b, ba ? b : a)) {
+      // A residual adds a branch to a value computed without it.
       Value stream = ba ? b : a;
       Product p;
       collectFactors(stream, p);
