@@ -112,9 +112,20 @@ Type OnnxImporter::elementType(int dataType) {
     return builder.getI8Type();
   case onnx::TensorProto_DataType_BOOL:
     return builder.getI1Type();
+  // Unsigned values inside the graph (an old GPT-2's uint8 tril buffer) are
+  // widened to i32, which holds every value; arithmetic that wraps modulo
+  // 2^8 or 2^16 is not modelled.
+  case onnx::TensorProto_DataType_UINT8:
+  case onnx::TensorProto_DataType_UINT16:
+    return builder.getI32Type();
   default:
     return {};
   }
+}
+
+static bool isUnsignedType(int dataType) {
+  return dataType == onnx::TensorProto_DataType_UINT8 ||
+         dataType == onnx::TensorProto_DataType_UINT16;
 }
 
 static std::string dataTypeName(int dataType) {
@@ -176,6 +187,15 @@ ElementsAttr OnnxImporter::elementsAttr(const onnx::TensorProto &tensor,
   }
   int64_t count = type.getNumElements();
   size_t elemSize = onnx_loader::elementSize(tensor.data_type());
+  if (isUnsignedType(tensor.data_type())) {
+    std::string wide(count * sizeof(uint32_t), '\0');
+    auto *dst = reinterpret_cast<uint32_t *>(wide.data());
+    for (int64_t i = 0; i < count; ++i)
+      dst[i] = elemSize == 1 ? static_cast<uint8_t>(bytes[i])
+                             : reinterpret_cast<const uint16_t *>(bytes.data())[i];
+    bytes = std::move(wide);
+    elemSize = sizeof(uint32_t);
+  }
 
   if (elem.isInteger(1)) {
     SmallVector<bool> bits;
@@ -415,9 +435,25 @@ OwningOpRef<ModuleOp> OnnxImporter::import() {
   SmallVector<DictionaryAttr> argAttrs;
   SmallVector<const onnx::ValueInfoProto *> args;
   bool ok = true;
+  auto unsignedInterface = [&](const onnx::ValueInfoProto &vi, StringRef what) {
+    if (!vi.type().has_tensor_type() || !isUnsignedType(vi.type().tensor_type().elem_type()))
+      return false;
+    emitError(fileLoc()) << what << " '" << vi.name() << "' has element type "
+                         << dataTypeName(vi.type().tensor_type().elem_type())
+                         << ", which tfm does not support at the model's interface "
+                            "(unsigned values inside the graph are widened to i32)";
+    return true;
+  };
+  for (const auto &vi : graph.output())
+    if (unsignedInterface(vi, "graph output"))
+      return {};
   for (const auto &vi : graph.input()) {
     if (initialized.contains(vi.name()))
       continue;
+    if (unsignedInterface(vi, "graph input")) {
+      ok = false;
+      continue;
+    }
     SmallVector<Attribute> dimNames;
     Type t = tensorType(vi.type(), fileLoc(), "graph input '" + vi.name() + "'",
                         &dimNames);

@@ -287,6 +287,7 @@ size_t onnx_loader::elementSize(int dataType) {
   case onnx::TensorProto_DataType_FLOAT16:
   case onnx::TensorProto_DataType_BFLOAT16:
   case onnx::TensorProto_DataType_INT16:
+  case onnx::TensorProto_DataType_UINT16:
     return 2;
   case onnx::TensorProto_DataType_INT8:
   case onnx::TensorProto_DataType_UINT8:
@@ -374,6 +375,7 @@ onnx_loader::readTensorBytes(const onnx::TensorProto &tensor,
       appendTyped<int32_t>(tensor.int32_data(), bytes);
       break;
     case onnx::TensorProto_DataType_INT16:
+    case onnx::TensorProto_DataType_UINT16:
     case onnx::TensorProto_DataType_FLOAT16:
     case onnx::TensorProto_DataType_BFLOAT16:
       appendTyped<uint16_t>(tensor.int32_data(), bytes);
