@@ -1183,3 +1183,56 @@ std::optional<RotaryMatch> mlir::tfm::matchRotary(Value v, SymbolicShapes &shape
   }
   return std::nullopt;
 }
+
+//===----------------------------------------------------------------------===//
+// Constant folding
+//===----------------------------------------------------------------------===//
+
+TypedAttr mlir::tfm::evaluateConstantNode(OnnxNodeOp node, SymbolicShapes &shapes) {
+  if (node.getNumResults() != 1 || !node.getDomain().empty())
+    return {};
+  for (Value in : node.getInputs())
+    if (!isa<NoneType>(in.getType()) && !constantOf(in))
+      return {};
+  auto type = dyn_cast<RankedTensorType>(node.getResult(0).getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() > (int64_t(1) << 22))
+    return {};
+  Type et = type.getElementType();
+  bool isFloat = isa<FloatType>(et);
+  if (!isFloat && !et.isSignlessInteger())
+    return {};
+  Evaluator e(shapes, [](unsigned) { return int64_t(1); });
+  std::optional<Tensor> t = e.eval(node.getResult(0));
+  if (!t || ArrayRef<int64_t>(t->shape) != type.getShape() ||
+      static_cast<int64_t>(t->data.size()) != type.getNumElements())
+    return {};
+  if (isFloat) {
+    auto ft = cast<FloatType>(et);
+    if (et.isF32() && t->data.size() > 64) {
+      std::vector<float> f(t->data.begin(), t->data.end());
+      ArrayRef<char> bytes(reinterpret_cast<const char *>(f.data()), f.size() * 4);
+      return DenseResourceElementsAttr::get(
+          type, "folded", HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 16));
+    }
+    SmallVector<APFloat> values;
+    for (double d : t->data) {
+      APFloat ap(d);
+      bool lost;
+      ap.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(ap);
+    }
+    return DenseElementsAttr::get(type, values);
+  }
+  if (et.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (double d : t->data)
+      bits.push_back(d != 0);
+    return DenseElementsAttr::get(type, bits);
+  }
+  SmallVector<APInt> ints;
+  for (double d : t->data)
+    ints.push_back(APInt(et.getIntOrFloatBitWidth(),
+                         static_cast<int64_t>(std::clamp(d, -9.0e18, 9.0e18)),
+                         /*isSigned=*/true, /*implicitTrunc=*/true));
+  return DenseElementsAttr::get(type, ints);
+}

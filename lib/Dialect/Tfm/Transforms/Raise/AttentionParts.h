@@ -80,6 +80,12 @@ struct RotaryMatch {
 /// D]), checking that the tables repeat each angle as the layout needs.
 std::optional<RotaryMatch> matchRotary(Value v, SymbolicShapes &shapes);
 
+/// The value of `node` when all its inputs are constants, as an attribute
+/// of its (static) result type, evaluated node by node like the runtime
+/// would (one rounding to the result type); null when it cannot be
+/// evaluated or is too large (more than 2^22 elements).
+TypedAttr evaluateConstantNode(OnnxNodeOp node, SymbolicShapes &shapes);
+
 } // namespace mlir::tfm
 
 #endif // TFM_LIB_DIALECT_TFM_TRANSFORMS_RAISE_ATTENTIONPARTS_H

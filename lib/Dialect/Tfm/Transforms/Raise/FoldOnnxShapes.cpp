@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionParts.h"
 #include "OnnxUtils.h"
 #include "SymbolicShapes.h"
 
@@ -212,6 +213,14 @@ struct TfmFoldOnnxShapesPass
           continue;
         if (foldToConstant(node, shapes) || foldConstantOfShape(node))
           continue;
+        // A node of constants (a weight written as α·W + β·I, a transposed
+        // table) is a constant.
+        if (TypedAttr value = evaluateConstantNode(node, shapes)) {
+          OpBuilder b(node);
+          node.getResult(0).replaceAllUsesWith(
+              arith::ConstantOp::create(b, node.getLoc(), value).getResult());
+          continue;
+        }
         foldReshapeTarget(node, shapes);
         foldExpandTarget(node, shapes);
         refineTypes(node, shapes);
