@@ -23,7 +23,10 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg"> {
       zeros); GQA groups the query heads that share a key/value head along
       the query dimension, so no key or value is copied per query head;
       bias slots are concatenated in front of the keys and values and are
-      always visible; shaped attention adds α·I − γ·C to β·softmax;
+      always visible; shaped attention never builds α·I − γ·C: it adds
+      α·V − γ·C·V to β·softmax·V, with C·V the running mean of V over the
+      sequence (a prefix sum in an `scf.for`, divided by t + 1) when causal
+      and the mean of all value rows otherwise;
     - `tfm.norm`, `tfm.activation`, `tfm.residual`, `tfm.embedding` and
       `tfm.rotary` become `linalg.generic` ops;
     - `tfm.block` is inlined.

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
@@ -761,68 +762,61 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           ArrayRef<OpFoldResult>{batchF, b.getIndexAttr(hkv),
                                  b.getIndexAttr(rep), sqF, b.getIndexAttr(dv)});
     };
-    Value o5;
+    // softmax(L)·V = (exp(L − max)·V) / rowsum: the division moves after
+    // the product, onto [.., Sq, Dv] instead of [.., Sq, keys].
+    Value e3 = tensor::CollapseShapeOp::create(
+        b, loc, exps, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
+    Value unnormalised = expandOut(
+        batchMatmul(b, loc, e3, v3, {bh, rows, b.getIndexAttr(dv)}, ct));
+    SmallVector<Value> epiInputs = {unnormalised, rowSum};
+    SmallVector<AffineMap> epiMaps = {full5, rows5};
     if (op.isShaped()) {
-      // α·I + β·softmax − γ·C needs the normalised weights themselves.
-      SmallVector<Value> probInputs = {exps, rowSum};
-      SmallVector<AffineMap> probMaps = {full5, rows5};
+      // A_h·V = β·softmax(L)·V + α·V − γ·C·V (Sq == Skv, no bias slots), with
+      // C·V never built as a matrix: row t of C·V is the mean of V rows 0..t
+      // (causal: a prefix sum over the sequence divided by t + 1) or the mean
+      // of all Skv rows. V is read as [B, Skv, Hkv, Dv].
+      MLIRContext *ctx = b.getContext();
+      auto dim = [&](unsigned i) { return b.getAffineDimExpr(i); };
+      // (b, g, r, i, e) -> V[b, i, g, e]
+      AffineMap vRow = AffineMap::get(5, 0, {dim(0), dim(3), dim(1), dim(4)}, ctx);
+      epiInputs.push_back(v4);
+      epiMaps.push_back(vRow);
+      if (causal) {
+        epiInputs.push_back(prefixSumSeq(b, loc, v4, ct));
+        epiMaps.push_back(vRow);
+      } else {
+        epiInputs.push_back(sumSeq(b, loc, v4, ct));
+        epiMaps.push_back(AffineMap::get(5, 0, {dim(0), dim(1), dim(4)}, ctx));
+      }
       for (ArrayRef<double> coeffs :
            {*op.getAlpha(), *op.getBeta(), *op.getGamma()}) {
-        probInputs.push_back(headTable(b, loc, coeffs, ct));
+        epiInputs.push_back(headTable(b, loc, coeffs, ct));
         // head = g·rep + r
-        probMaps.push_back(AffineMap::get(
-            5, 0, b.getAffineDimExpr(1) * rep + b.getAffineDimExpr(2)));
+        epiMaps.push_back(AffineMap::get(5, 0, dim(1) * rep + dim(2)));
       }
-      Value probs = buildGeneric(
-          b, loc, tensor::getMixedSizes(b, loc, exps), ct, probInputs, probMaps,
-          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-            Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                                a[1], zero);
-            Value p = arith::DivFOp::create(nb, l, a[0], a[1]);
-            p = arith::SelectOp::create(nb, l, empty, zero, p);
-            // α·I + β·softmax − γ·C (Sq == Skv, no bias slots).
-            Value i = linalg::IndexOp::create(nb, l, 3);
-            Value j = linalg::IndexOp::create(nb, l, 4);
-            Value one = floatConst(nb, l, ct, 1.0);
-            Value diag = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, j);
-            Value ident = arith::SelectOp::create(nb, l, diag, one, zero);
-            Value c;
-            if (causal) {
-              Value seen = arith::AddIOp::create(nb, l, i, indexConst(nb, l, 1));
-              Value inv = arith::DivFOp::create(nb, l, one, castScalar(nb, l, seen, ct));
-              Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
-              c = arith::SelectOp::create(nb, l, lower, inv, zero);
-            } else {
-              c = arith::DivFOp::create(nb, l, one, castScalar(nb, l, keys, ct));
-            }
-            Value t0 = arith::MulFOp::create(nb, l, a[2], ident);
-            Value t1 = arith::MulFOp::create(nb, l, a[3], p);
-            Value t2 = arith::MulFOp::create(nb, l, a[4], c);
-            return arith::SubFOp::create(
-                nb, l, arith::AddFOp::create(nb, l, t0, t1), t2);
-          });
-      Value p3 = tensor::CollapseShapeOp::create(
-          b, loc, probs, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
-      o5 = expandOut(
-          batchMatmul(b, loc, p3, v3, {bh, rows, b.getIndexAttr(dv)}, ct));
-    } else {
-      // softmax(L)·V = (exp(L − max)·V) / rowsum: the division moves after
-      // the product, onto [.., Sq, Dv] instead of [.., Sq, keys].
-      Value e3 = tensor::CollapseShapeOp::create(
-          b, loc, exps, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}});
-      Value unnormalised = expandOut(
-          batchMatmul(b, loc, e3, v3, {bh, rows, b.getIndexAttr(dv)}, ct));
-      o5 = buildGeneric(
-          b, loc, tensor::getMixedSizes(b, loc, unnormalised), ct,
-          {unnormalised, rowSum}, {full5, rows5},
-          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-            // A row that sees no key has sum 0: its output is 0.
-            Value empty = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
-            Value o = arith::DivFOp::create(nb, l, a[0], a[1]);
-            return arith::SelectOp::create(nb, l, empty, zero, o);
-          });
     }
+    Value o5 = buildGeneric(
+        b, loc, tensor::getMixedSizes(b, loc, unnormalised), ct, epiInputs,
+        epiMaps, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          // A row that sees no key has sum 0: its softmax term is 0.
+          Value empty = arith::CmpFOp::create(
+              nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+          Value o = arith::DivFOp::create(nb, l, a[0], a[1]);
+          o = arith::SelectOp::create(nb, l, empty, zero, o);
+          if (!op.isShaped())
+            return o;
+          // (C·V)[i] = prefix_sum[i] / (i + 1)  or  sum / Skv.
+          Value count = keys;
+          if (causal)
+            count = arith::AddIOp::create(nb, l, linalg::IndexOp::create(nb, l, 3),
+                                          indexConst(nb, l, 1));
+          Value cv = arith::DivFOp::create(nb, l, a[3], castScalar(nb, l, count, ct));
+          Value t0 = arith::MulFOp::create(nb, l, a[4], a[2]);
+          Value t1 = arith::MulFOp::create(nb, l, a[5], o);
+          Value t2 = arith::MulFOp::create(nb, l, a[6], cv);
+          return arith::SubFOp::create(
+              nb, l, arith::AddFOp::create(nb, l, t1, t0), t2);
+        });
     Value oT = transpose(b, loc, o5, {0, 3, 1, 2, 4});
     Value out = tensor::CollapseShapeOp::create(
         b, loc, oT, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
@@ -840,6 +834,76 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Value init = tensor::EmptyOp::create(
         b, loc, permuted, cast<RankedTensorType>(t.getType()).getElementType());
     return linalg::TransposeOp::create(b, loc, t, init, perm).getResult()[0];
+  }
+
+  /// x: [B, S, G, E] -> [B, G, E], the sum over the sequence.
+  static Value sumSeq(OpBuilder &b, Location loc, Value x, Type ct) {
+    MLIRContext *ctx = b.getContext();
+    auto dim = [&](unsigned i) { return b.getAffineDimExpr(i); };
+    Value init = tensor::EmptyOp::create(
+        b, loc,
+        {tensor::getMixedSize(b, loc, x, 0), tensor::getMixedSize(b, loc, x, 2),
+         tensor::getMixedSize(b, loc, x, 3)},
+        ct);
+    Value acc = linalg::FillOp::create(b, loc, floatConst(b, loc, ct, 0.0), init)
+                    .getResult(0);
+    // (b, g, e, s): s innermost, the reduction.
+    auto generic = linalg::GenericOp::create(
+        b, loc, acc.getType(), ValueRange{x}, ValueRange{acc},
+        ArrayRef<AffineMap>{
+            AffineMap::get(4, 0, {dim(0), dim(3), dim(1), dim(2)}, ctx),
+            AffineMap::get(4, 0, {dim(0), dim(1), dim(2)}, ctx)},
+        ArrayRef<utils::IteratorType>{
+            utils::IteratorType::parallel, utils::IteratorType::parallel,
+            utils::IteratorType::parallel, utils::IteratorType::reduction},
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          linalg::YieldOp::create(nb, l,
+                                  arith::AddFOp::create(nb, l, a[1], a[0]).getResult());
+        });
+    return generic.getResult(0);
+  }
+
+  /// x: [B, S, G, E] -> [B, S, G, E], the inclusive prefix sum over the
+  /// sequence: an scf.for over S carrying the running [B, G, E] sum, O(S·G·E).
+  static Value prefixSumSeq(OpBuilder &b, Location loc, Value x, Type ct) {
+    auto xTy = cast<RankedTensorType>(x.getType());
+    OpFoldResult bF = tensor::getMixedSize(b, loc, x, 0),
+                 gF = tensor::getMixedSize(b, loc, x, 2),
+                 eF = tensor::getMixedSize(b, loc, x, 3);
+    Value seq = dimValue(b, loc, x, 1);
+    Value sumInit = tensor::EmptyOp::create(b, loc, {bF, gF, eF}, ct);
+    sumInit = linalg::FillOp::create(b, loc, floatConst(b, loc, ct, 0.0), sumInit)
+                  .getResult(0);
+    Value outInit =
+        tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x), ct);
+    auto rowTy = RankedTensorType::get(
+        {xTy.getDimSize(0), xTy.getDimSize(2), xTy.getDimSize(3)}, ct);
+    auto loop = scf::ForOp::create(
+        b, loc, indexConst(b, loc, 0), seq, indexConst(b, loc, 1),
+        ValueRange{sumInit, outInit},
+        [&](OpBuilder &nb, Location l, Value t, ValueRange iter) {
+          SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0), t,
+                                               nb.getIndexAttr(0),
+                                               nb.getIndexAttr(0)};
+          SmallVector<OpFoldResult> sizes = {bF, nb.getIndexAttr(1), gF, eF};
+          SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
+          Value row = tensor::ExtractSliceOp::create(nb, l, rowTy, x, offsets,
+                                                     sizes, strides);
+          AffineMap id = nb.getMultiDimIdentityMap(3);
+          Value sum =
+              linalg::GenericOp::create(
+                  nb, l, iter[0].getType(), ValueRange{row}, ValueRange{iter[0]},
+                  ArrayRef<AffineMap>{id, id}, parallelIterators(3),
+                  [](OpBuilder &bb, Location ll, ValueRange a) {
+                    linalg::YieldOp::create(
+                        bb, ll, arith::AddFOp::create(bb, ll, a[1], a[0]).getResult());
+                  })
+                  .getResult(0);
+          Value out = tensor::InsertSliceOp::create(nb, l, sum, iter[1], offsets,
+                                                    sizes, strides);
+          scf::YieldOp::create(nb, l, ValueRange{sum, out});
+        });
+    return loop.getResult(1);
   }
 
   /// [Bt, M, K] × [Bt, K, N] -> [Bt, M, N], accumulating from zero.
@@ -879,6 +943,11 @@ struct BlockInlining : OpRewritePattern<BlockOp> {
 
 struct ConvertTfmToLinalgPass
     : mlir::tfm::impl::ConvertTfmToLinalgBase<ConvertTfmToLinalgPass> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ConvertTfmToLinalgBase::getDependentDialects(registry);
+    // Shaped causal attention's prefix sum over the sequence.
+    registry.insert<scf::SCFDialect>();
+  }
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);

@@ -203,17 +203,68 @@ func.func @attention_bias_slots(%q: tensor<1x?x32xf32>, %kb: tensor<2x3x16xf32>)
 
 // -----
 
-// Shaped attention: α·I + β·softmax − γ·C, with per-head gains in tables.
+// Shaped attention, causal: β·softmax(L)·V + α·V − γ·cummean_t(V), with
+// per-head gains in tables. The only [T, T] tensors are the softmax scores:
+// no identity or uniform causal matrix is built. C·V is a prefix sum of V over
+// the sequence (an scf.for carrying the running [B, Hkv, Dv] sum) divided by
+// t + 1 in the epilogue.
 // CHECK-LABEL: func.func @attention_shaped
-// CHECK-DAG: arith.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
-// CHECK-DAG: arith.constant dense<[2.000000e+00, 2.500000e-01]> : tensor<2xf32>
-// CHECK-DAG: arith.constant dense<[1.000000e+00, 3.000000e+00]> : tensor<2xf32>
-// CHECK: arith.cmpi eq
-// CHECK: arith.cmpi ule
+// CHECK-DAG: %[[G:.*]] = arith.constant dense<[1.000000e+00, 3.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[BE:.*]] = arith.constant dense<[2.000000e+00, 2.500000e-01]> : tensor<2xf32>
+// CHECK-DAG: %[[A:.*]] = arith.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK: %[[V:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] output_shape [1, %{{.*}}, 2, 4] : tensor<1x?x8xf32> into tensor<1x?x2x4xf32>
+// CHECK: math.exp
+// CHECK-NOT: arith.cmpi eq
+// CHECK-NOT: arith.cmpi ule
+// CHECK-NOT: arith.divf
+// CHECK: %[[PV:.*]] = linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x?x?xf32>, tensor<2x?x4xf32>)
+// CHECK-NOT: x?x?xf32>
+// CHECK: %[[CUM:.*]]:2 = scf.for %[[T:.*]] = %c0 to %{{.*}} step %c1 iter_args(%[[SUM:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<1x2x4xf32>, tensor<1x?x2x4xf32>)
+// CHECK: %[[ROW:.*]] = tensor.extract_slice %[[V]][0, %[[T]], 0, 0] [1, 1, 2, 4] [1, 1, 1, 1] : tensor<1x?x2x4xf32> to tensor<1x2x4xf32>
+// CHECK: %[[NEW:.*]] = linalg.generic {{.*}} ins(%[[ROW]] : tensor<1x2x4xf32>) outs(%[[SUM]] : tensor<1x2x4xf32>)
+// CHECK: arith.addf
+// CHECK: %[[INS:.*]] = tensor.insert_slice %[[NEW]] into %[[ACC]][0, %[[T]], 0, 0] [1, 1, 2, 4] [1, 1, 1, 1] : tensor<1x2x4xf32> into tensor<1x?x2x4xf32>
+// CHECK: scf.yield %[[NEW]], %[[INS]]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}}, %[[V]], %[[CUM]]#1, %[[A]], %[[BE]], %[[G]] : tensor<1x2x1x?x4xf32>, tensor<1x2x1x?xf32>, tensor<1x?x2x4xf32>, tensor<1x?x2x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<1x2x1x?x4xf32>)
+// CHECK: arith.divf
+// CHECK: %[[I:.*]] = linalg.index 3 : index
+// CHECK: %[[N:.*]] = arith.addi %[[I]], %c1 : index
+// CHECK: arith.divf
 // CHECK: arith.subf
+// CHECK-NOT: x?x?xf32>
+// CHECK: return
 func.func @attention_shaped(%x: tensor<1x?x8xf32>) -> tensor<1x?x8xf32> {
   %0 = tfm.attention %x, %x, %x {num_heads = 2 : i64, causal, alpha = array<f64: 1.0, 0.5>, beta = array<f64: 2.0, 0.25>, gamma = array<f64: 1.0, 3.0>} : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>) -> tensor<1x?x8xf32>
   return %0 : tensor<1x?x8xf32>
+}
+
+// -----
+
+// Shaped attention, bidirectional, GQA: C·V is the mean of all value rows, a
+// sum over the sequence ([B, Skv, Hkv, Dv] -> [B, Hkv, Dv]) divided by Skv
+// and broadcast; query head h = 2·g + r reads its gains at d1 * 2 + d2.
+// CHECK-DAG: #[[$SUMIN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+// CHECK-DAG: #[[$HEAD:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1 * 2 + d2)>
+// CHECK-LABEL: func.func @attention_shaped_gqa
+// CHECK-NOT: scf.for
+// CHECK: %[[V:.*]] = tensor.expand_shape %{{.*}} output_shape [%{{.*}}, %{{.*}}, 2, 4] : tensor<?x?x8xf32> into tensor<?x?x2x4xf32>
+// CHECK: %[[SKV:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x4x?xf32>
+// CHECK: linalg.batch_matmul
+// CHECK-NOT: arith.cmpi eq
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<?x?x?xf32>, tensor<?x?x4xf32>)
+// CHECK-NOT: x?x?xf32>
+// CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[$SUMIN]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[V]] : tensor<?x?x2x4xf32>) outs(%{{.*}} : tensor<?x2x4xf32>)
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}}#[[$HEAD]], #[[$HEAD]], #[[$HEAD]], {{.*}} ins(%{{.*}}, %{{.*}}, %[[V]], %[[S]], %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x2x2x?x4xf32>, tensor<?x2x2x?xf32>, tensor<?x?x2x4xf32>, tensor<?x2x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: arith.index_cast %[[SKV]]
+// CHECK: arith.divf
+// CHECK: arith.subf
+// CHECK-NOT: scf.for
+// CHECK-NOT: x?x?xf32>
+// CHECK: return
+func.func @attention_shaped_gqa(%q: tensor<?x?x16xf32>, %kv: tensor<?x?x8xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.attention %q, %kv, %kv {num_heads = 4 : i64, num_kv_heads = 2 : i64, alpha = array<f64: 1.0, 0.5, 0.25, 2.0>, beta = array<f64: 2.0, 0.25, 1.0, 1.0>, gamma = array<f64: 1.0, 3.0, 0.5, 0.0>} : (tensor<?x?x16xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
 }
 
 // -----

@@ -581,6 +581,22 @@ add("attn_shaped_dyn", _attn_case(B=3, Sq=6, H=2, D=8, causal=True, dyn_q=(1,), 
                                   shaped=([1.0, 0.5], [2.0, 0.25], [1.0, -3.0])))
 add("attn_shaped_seq1", _attn_case(B=2, Sq=1, H=2, D=4, causal=True,
                                    shaped=([1.0, 0.5], [2.0, 0.25], [1.0, -3.0])))
+add("attn_shaped_noncausal_seq1", _attn_case(B=2, Sq=1, H=2, D=4,
+                                             shaped=([1.0, 0.5], [2.0, 0.25], [1.0, -3.0])))
+add("attn_shaped_noncausal_gqa_dyn", _attn_case(B=3, Sq=7, H=6, Hkv=2, D=4, Dv=5, dyn_q=(0, 1), dyn_kv=(0, 1),
+                                                shaped=([1.0, 0.5, 0.0, 2.0, -1.0, 0.3],
+                                                        [0.5, 1.0, 2.0, 0.0, 1.5, -0.7],
+                                                        [1.0, -2.0, 0.5, 1.5, 0.0, 0.9])))
+add("attn_shaped_mqa_causal_long", _attn_case(B=2, Sq=37, H=3, Hkv=1, D=8, causal=True,
+                                              shaped=([0.8, 1.2, -0.5], [1.0, 0.5, 2.0], [0.6, -1.0, 1.3])))
+add("attn_shaped_causal_blind_rows", _attn_case(B=2, H=4, Sq=5, D=4, causal=True, blind=True,
+                                                mask=("boolblind", ("B", "H", "Sq", "Skv"), _blind_rows),
+                                                shaped=([1.0, 0.5, 0.0, 2.0], [2.0, 0.25, 1.0, 1.0],
+                                                        [1.0, -3.0, 0.5, 0.0])))
+add("attn_shaped_noncausal_blind_rows", _attn_case(B=2, H=4, Sq=5, D=4, blind=True,
+                                                   mask=("boolblind", ("B", "H", "Sq", "Skv"), _blind_rows),
+                                                   shaped=([1.0, 0.5, 0.0, 2.0], [2.0, 0.25, 1.0, 1.0],
+                                                           [1.0, -3.0, 0.5, 0.0])))
 # Dynamic shapes.
 add("attn_dyn_mha_causal", _attn_case(B=2, Sq=7, H=4, D=16, causal=True, dyn_q=(0, 1), dyn_kv=(0, 1)))
 add("attn_dyn_gqa_mask_keypad", _attn_case(B=2, Sq=5, Skv=8, H=4, Hkv=2, D=8, causal=True,
@@ -594,6 +610,11 @@ add("attn_dyn_bias_p2", _attn_case(B=2, Sq=5, H=4, Hkv=2, D=8, causal=True, bias
 add("f16_attn_mha_causal", _attn_case(B=2, Sq=6, H=4, D=16, causal=True, dtype=F16))
 add("f16_attn_gqa_mask_float", _attn_case(B=2, Sq=5, Skv=7, H=4, Hkv=2, D=8, dtype=F16,
                                           mask=("float", ("B", 1, "Sq", "Skv"), 0.3)))
+add("f16_attn_shaped_gqa_causal", _attn_case(B=2, Sq=9, H=4, Hkv=2, D=8, causal=True, dtype=F16,
+                                            shaped=([1.0, 0.5, 0.0, -0.25], [2.0, 0.25, 1.0, 0.75],
+                                                    [1.0, -3.0, 0.0, 0.5])))
+add("f16_attn_shaped_noncausal_dyn", _attn_case(B=2, Sq=5, H=2, D=8, dtype=F16, dyn_q=(1,), dyn_kv=(1,),
+                                               shaped=([0.5, 1.5], [1.0, -0.5], [0.25, 2.0])))
 add("f16_attn_bias_p2_mask_bool", _attn_case(B=1, Sq=4, H=2, D=8, dtype=F16, bias_slots=2,
                                              mask=("bool", ("Sq", "Skv"))))
 

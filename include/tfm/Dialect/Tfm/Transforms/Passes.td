@@ -125,4 +125,33 @@ def TfmFormBlocks : Pass<"tfm-form-blocks"> {
   }];
 }
 
+def TfmFuseParallelBranches : Pass<"tfm-fuse-parallel-branches", "::mlir::ModuleOp"> {
+  let summary = "Fuse the GEMMs of parallel attention/MLP branches";
+  let description = [{
+    Pass B of PASSES.md §3.b, with the norm-affine fold A7 as its enabler:
+
+    - a `tfm.norm` with a constant scale `g` / shift `b` whose users are all
+      `tfm.linear`s with constant weights is made affine-free, each linear
+      taking `W' = diag(g)·W`, `b' = b·W + b_W`; affine-free norms of the
+      same input, kind and epsilon in one block then become one value
+      (GPT-NeoX's two LayerNorms);
+    - `tfm.linear`s in one block reading the very same SSA value with
+      constant weights of one element type and K become one linear over
+      the weights concatenated along N (missing biases are zeros) and a
+      `tensor.extract_slice` per original result (Q/K/V, GQA widths, and
+      the MLP up/gate projections);
+    - in `parallel` and `sas_p` blocks only, a `tfm.residual` whose branches
+      are constant-weight linears used only by it becomes
+      `linear(concat(a, m), [β₁·W₁ ; β₂·W₂], β₁·b₁ + β₂·b₂)`; the residual
+      keeps the skip with its α.
+
+    Weights are copied into new constants, so a weight shared with other
+    users stays valid. Each block (or function without blocks) gets a
+    remark: the linears fused and the GEMM count before and after.
+    The rewrites are exact in real arithmetic (class E1).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD
