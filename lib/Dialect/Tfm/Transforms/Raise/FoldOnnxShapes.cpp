@@ -213,6 +213,12 @@ struct TfmFoldOnnxShapesPass
           continue;
         if (foldToConstant(node, shapes) || foldConstantOfShape(node))
           continue;
+        // Identity, Dropout and same-type Casts are their input (which keeps
+        // a shared initializer shared).
+        if (node.getNumResults() >= 1 && onnx::skipNoOps(node.getResult(0)) != node.getResult(0)) {
+          node.getResult(0).replaceAllUsesWith(node.getInput(0));
+          continue;
+        }
         // A node of constants (a weight written as α·W + β·I, a transposed
         // table) is a constant.
         if (TypedAttr value = evaluateConstantNode(node, shapes)) {
