@@ -154,4 +154,34 @@ def TfmFuseParallelBranches : Pass<"tfm-fuse-parallel-branches", "::mlir::Module
                            "::mlir::tensor::TensorDialect"];
 }
 
+def TfmFoldIdentityWeights : Pass<"tfm-fold-identity-weights"> {
+  let summary = "Fold value and projection weights that are (a multiple of) the identity";
+  let description = [{
+    He & Hofmann (2023): in simplified transformer blocks the value and
+    projection weights are the identity (SAS, SAS-P) or close to it. A
+    `tfm.linear` whose constant weight is exactly `c·I` (weight expressions
+    such as `α·W + β·I` are constants after `tfm-fold-onnx-shapes`; shared
+    initializers are compared by value) disappears:
+
+    - a value projection `c·I` feeding an attention whose result feeds a
+      constant output projection scales that projection (`W_P' = c·W_P`:
+      attention is linear in its values); its bias moves into the output
+      bias, `b_P' = b_P + Σ_h s_h·b_V,h·W_P[h]`, only where every attention
+      row provably sums to `s_h` (1 for softmax attention without a mask,
+      `α_h + β_h − γ_h` for shaped attention; never with key/value bias
+      slots, whose share of each row depends on the query);
+    - a branch `c·x` of a `tfm.residual` becomes the gain `β·c`;
+    - otherwise `c·x + b` stays as elementwise graph-tier ops.
+
+    Each fold is reported as a remark with `‖W − c·I‖_F / ‖W‖_F`.
+    `tolerance=ε` (opt-in, default 0: exact only) also folds weights within
+    that relative distance of `c·I`, with `c` the mean of the diagonal; that
+    changes the model's outputs and the remarks say by how much per weight.
+  }];
+  let options = [
+    Option<"tolerance", "tolerance", "double", /*default=*/"0.0",
+           "Also fold weights with ||W - cI||_F / ||W||_F at most this (approximate)">,
+  ];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD

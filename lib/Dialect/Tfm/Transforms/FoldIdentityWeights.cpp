@@ -1,0 +1,264 @@
+//===- FoldIdentityWeights.cpp - drop identity value/projection weights -*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// He & Hofmann (2023) find trained value and projection weights close to the
+// identity, and their SAS/SAS-P blocks have them exactly so. A tfm.linear
+// whose constant weight is c·I computes c·x + b: it disappears, the scalar
+// moves into a neighbouring gain or weight (attention is linear in its
+// values), and a value bias moves into the projection's bias where every
+// attention row provably sums to a known constant (PASSES.md §3.a A1, A2, A5).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Raise/OnnxUtils.h"
+#include "Weights.h"
+
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+#include <cmath>
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMFOLDIDENTITYWEIGHTS
+#include "tfm/Dialect/Tfm/Transforms/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+namespace {
+
+/// W = c·I, with the relative distance ‖W − c·I‖_F / ‖W‖_F (0 when exact).
+struct ScalarIdentity {
+  double scale;
+  double distance;
+};
+
+std::optional<ScalarIdentity> scalarIdentity(Value weight, double tolerance) {
+  auto cst = weight.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto attr = dyn_cast<ElementsAttr>(cst.getValue());
+  if (!attr || attr.getShapedType().getRank() != 2 ||
+      attr.getShapedType().getDimSize(0) != attr.getShapedType().getDimSize(1))
+    return std::nullopt;
+  int64_t n = attr.getShapedType().getDimSize(0);
+  auto values = weights::floatValues(attr);
+  if (!values)
+    return std::nullopt;
+  const std::vector<double> &w = *values;
+  double c = w[0];
+  bool exact = true;
+  for (int64_t i = 0; i < n && exact; ++i)
+    for (int64_t j = 0; j < n && exact; ++j)
+      exact = w[i * n + j] == (i == j ? c : 0.0);
+  if (exact)
+    return ScalarIdentity{c, 0.0};
+  if (tolerance <= 0.0)
+    return std::nullopt;
+  // Near-identity (opt-in): the best c is the mean of the diagonal.
+  double trace = 0.0, norm2 = 0.0, dist2 = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    trace += w[i * n + i];
+  c = trace / n;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double x = w[i * n + j], d = x - (i == j ? c : 0.0);
+      norm2 += x * x;
+      dist2 += d * d;
+    }
+  double distance = norm2 > 0 ? std::sqrt(dist2 / norm2) : 0.0;
+  if (distance > tolerance)
+    return std::nullopt;
+  return ScalarIdentity{c, distance};
+}
+
+/// Per head, what every row of `attn` sums to over its values, when that is
+/// known for every input: 1 for softmax attention that always sees a key,
+/// α_h + β_h − γ_h for shaped attention (C is row-stochastic).
+std::optional<SmallVector<double>> rowSums(AttentionOp attn) {
+  if (attn.getKeyBias())
+    return std::nullopt; // Bias slots take a query-dependent share.
+  int64_t heads = attn.getNumHeads();
+  if (attn.getAlpha()) {
+    if (!attn.getCausal() && attn.getMask())
+      return std::nullopt;
+    SmallVector<double> s;
+    for (int64_t h = 0; h < heads; ++h)
+      s.push_back((*attn.getAlpha())[h] + (*attn.getBeta())[h] - (*attn.getGamma())[h]);
+    return s;
+  }
+  // A mask may hide every key from a query: its row sums to 0 then.
+  if (attn.getMask())
+    return std::nullopt;
+  // Causal attention with Sq <= Skv always sees at least one key; without a
+  // mask every key is visible.
+  return SmallVector<double>(heads, 1.0);
+}
+
+class Folder {
+public:
+  Folder(double tolerance) : tolerance(tolerance) {}
+
+  void run(FunctionOpInterface fn) {
+    SmallVector<LinearOp> linears;
+    fn.walk([&](LinearOp l) { linears.push_back(l); });
+    for (LinearOp l : linears)
+      fold(l);
+  }
+
+  int64_t folded = 0;
+
+private:
+  void fold(LinearOp linear);
+  /// The projection a value path feeds: attention(..., v) -> linear(o, W_P),
+  /// each used once.
+  std::pair<AttentionOp, LinearOp> projectionOf(Value value);
+
+  double tolerance;
+};
+
+std::pair<AttentionOp, LinearOp> Folder::projectionOf(Value value) {
+  if (!value.hasOneUse())
+    return {};
+  auto attn = dyn_cast<AttentionOp>(*value.getUsers().begin());
+  if (!attn || attn.getValue() != value || attn.getQuery() == value ||
+      attn.getKey() == value || !attn.getResult().hasOneUse())
+    return {};
+  auto proj = dyn_cast<LinearOp>(*attn.getResult().getUsers().begin());
+  if (!proj || proj.getInput() != attn.getResult() ||
+      !proj.getWeight().getDefiningOp<arith::ConstantOp>())
+    return {};
+  if (proj.getBias() && !proj.getBias().getDefiningOp<arith::ConstantOp>())
+    return {};
+  return {attn, proj};
+}
+
+void Folder::fold(LinearOp linear) {
+  std::optional<ScalarIdentity> id = scalarIdentity(linear.getWeight(), tolerance);
+  if (!id)
+    return;
+  Value x = linear.getInput(), bias = linear.getBias();
+  Value result = linear.getResult();
+  auto type = cast<RankedTensorType>(result.getType());
+  if (x.getType() != result.getType())
+    return;
+  double c = id->scale;
+  OpBuilder b(linear);
+  Location loc = linear.getLoc();
+  Type et = type.getElementType();
+  int64_t n = type.getShape().back();
+
+  // Where the scalar and the bias go.
+  auto [attn, proj] = projectionOf(result);
+  std::optional<SmallVector<double>> sums = attn ? rowSums(attn) : std::nullopt;
+  bool intoProjection = attn && proj && (c != 1.0 || bias) && (!bias || sums);
+  ResidualOp residual;
+  unsigned branchIndex = 0;
+  if (result.hasOneUse())
+    if (auto r = dyn_cast<ResidualOp>(*result.getUsers().begin()))
+      for (auto [i, br] : llvm::enumerate(r.getBranches()))
+        if (br == result) {
+          residual = r;
+          branchIndex = i;
+        }
+
+  Value replacement = x;
+  if (intoProjection) {
+    // attention(c·x + b) = c·attention(x) + s_h·b per head, so W_P' = c·W_P
+    // and b_P' = b_P + Σ_h s_h·b_h·W_P[h rows].
+    auto wAttr = cast<ElementsAttr>(proj.getWeight().getDefiningOp<arith::ConstantOp>().getValue());
+    auto wp = weights::floatValues(wAttr);
+    if (!wp)
+      return;
+    int64_t rows = wAttr.getShapedType().getDimSize(0), cols = wAttr.getShapedType().getDimSize(1);
+    if (rows != n)
+      return;
+    std::vector<double> bp(cols, 0.0);
+    if (Value pb = proj.getBias()) {
+      auto v = weights::floatValues(
+          cast<ElementsAttr>(pb.getDefiningOp<arith::ConstantOp>().getValue()));
+      if (!v)
+        return;
+      bp = *v;
+    }
+    if (bias) {
+      auto bc = bias.getDefiningOp<arith::ConstantOp>();
+      auto bv = bc ? weights::floatValues(cast<ElementsAttr>(bc.getValue())) : std::nullopt;
+      if (!bv)
+        return;
+      int64_t kvHeads = attn.getKvHeads(), dv = n / kvHeads, group = attn.getNumHeads() / kvHeads;
+      // The value head g serves query heads g·group ... (g+1)·group − 1; the
+      // projection reads query heads, so rows of W_P per query head.
+      if (rows != attn.getNumHeads() * dv)
+        return;
+      for (int64_t h = 0; h < attn.getNumHeads(); ++h) {
+        int64_t g = h / group;
+        for (int64_t d = 0; d < dv; ++d)
+          for (int64_t j = 0; j < cols; ++j)
+            bp[j] += (*sums)[h] * (*bv)[g * dv + d] * (*wp)[(h * dv + d) * cols + j];
+      }
+    }
+    std::vector<double> scaled(*wp);
+    for (double &v : scaled)
+      v *= c;
+    OpBuilder pb(proj);
+    Value newW = weights::floatConstant(pb, proj.getLoc(), {rows, cols}, et, scaled,
+                                        "folded_projection");
+    Value newB = (bias || proj.getBias())
+                     ? weights::floatConstant(pb, proj.getLoc(), {cols}, et, bp, "folded_bias")
+                     : Value();
+    proj.getWeightMutable().assign(newW);
+    if (newB) {
+      if (proj.getBias())
+        proj.getBiasMutable().assign(newB);
+      else
+        proj->insertOperands(proj->getNumOperands(), newB);
+    }
+  } else if (residual && !bias) {
+    // β·(c·x) = (β·c)·x.
+    SmallVector<double> betas;
+    for (unsigned i = 0; i < residual.getBranches().size(); ++i)
+      betas.push_back(residual.getBranchGain(i) * (i == branchIndex ? c : 1.0));
+    residual.setBetasAttr(b.getDenseF64ArrayAttr(betas));
+  } else {
+    int64_t version = 17;
+    if (c != 1.0) {
+      Value cst = weights::floatConstant(b, loc, {}, et, {c}, "");
+      replacement = onnx::createNode(b, loc, "Mul", type, {replacement, cst}, version)
+                        .getResult(0);
+    }
+    if (bias)
+      replacement = onnx::createNode(b, loc, "Add", type, {replacement, bias}, version)
+                        .getResult(0);
+  }
+  emitRemark(loc) << "folded " << (id->distance > 0 ? "near-" : "")
+                  << (c == 1.0 ? "identity" : "scalar-identity") << " weight (" << n << "x"
+                  << n << ", c = " << c << ", ||W - cI||/||W|| = " << id->distance
+                  << ")" << (intoProjection ? " into the output projection"
+                             : residual && !bias ? " into the residual gain"
+                                                 : "");
+  result.replaceAllUsesWith(replacement);
+  linear.erase();
+  ++folded;
+}
+
+struct TfmFoldIdentityWeightsPass
+    : public tfm::impl::TfmFoldIdentityWeightsBase<TfmFoldIdentityWeightsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    Folder folder(tolerance);
+    getOperation()->walk([&](FunctionOpInterface fn) {
+      if (!fn.isExternal())
+        folder.run(fn);
+    });
+  }
+};
+
+} // namespace
