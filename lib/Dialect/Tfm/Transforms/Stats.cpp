@@ -93,6 +93,13 @@ ModelStats mlir::tfm::computeModelStats(ModuleOp module) {
                          "unknown"})
     stats.blocks[kind.str()] = 0;
 
+  if (auto all = module->getAttrOfType<DictionaryAttr>("tfm.rewrites"))
+    for (NamedAttribute pass : all)
+      if (auto counters = dyn_cast<DictionaryAttr>(pass.getValue()))
+        for (NamedAttribute c : counters)
+          if (auto v = dyn_cast<IntegerAttr>(c.getValue()))
+            stats.rewrites[pass.getName().str()][c.getName().str()] = v.getInt();
+
   llvm::DenseSet<Attribute> seenWeights;
   module.walk([&](Operation *op) {
     if (isa<LinearOp>(op) || isGraphMatmul(op))
@@ -126,6 +133,24 @@ ModelStats mlir::tfm::computeModelStats(ModuleOp module) {
   return stats;
 }
 
+void mlir::tfm::recordRewrites(
+    ModuleOp module, StringRef passName,
+    ArrayRef<std::pair<StringRef, int64_t>> counters) {
+  MLIRContext *ctx = module.getContext();
+  auto all = module->getAttrOfType<DictionaryAttr>("tfm.rewrites");
+  NamedAttrList passes(all ? all.getValue() : ArrayRef<NamedAttribute>());
+  auto mine = dyn_cast_or_null<DictionaryAttr>(passes.get(passName));
+  NamedAttrList values(mine ? mine.getValue() : ArrayRef<NamedAttribute>());
+  for (auto [name, count] : counters) {
+    int64_t old = 0;
+    if (auto a = dyn_cast_or_null<IntegerAttr>(values.get(name)))
+      old = a.getInt();
+    values.set(name, IntegerAttr::get(IntegerType::get(ctx, 64), old + count));
+  }
+  passes.set(passName, values.getDictionary(ctx));
+  module->setAttr("tfm.rewrites", passes.getDictionary(ctx));
+}
+
 void mlir::tfm::printModelStatsJSON(const ModelStats &stats,
                                     llvm::raw_ostream &os) {
   llvm::json::OStream json(os);
@@ -138,6 +163,14 @@ void mlir::tfm::printModelStatsJSON(const ModelStats &stats,
            {"pre_ln", "post_ln", "parallel", "sas", "sas_p", "unknown"})
         json.attribute(kind, stats.blocks.at(kind.str()));
     });
+    if (!stats.rewrites.empty())
+      json.attributeObject("rewrites", [&] {
+        for (const auto &[pass, counters] : stats.rewrites)
+          json.attributeObject(pass, [&] {
+            for (const auto &[name, count] : counters)
+              json.attribute(name, count);
+          });
+      });
   });
   os << "\n";
 }

@@ -31,7 +31,15 @@ struct ModelStats {
   /// Block counts keyed by block kind name (pre_ln, post_ln, ...); every
   /// kind is present.
   std::map<std::string, int64_t> blocks;
+  /// What rewriting passes recorded on the module (`tfm.rewrites`): per pass
+  /// flag, counters such as weights_folded or matmuls_removed.
+  std::map<std::string, std::map<std::string, int64_t>> rewrites;
 };
+
+/// Adds `counters` to what `tfm.rewrites` records for pass `passName` on
+/// `module` (tfm-stats prints it under "rewrites").
+void recordRewrites(ModuleOp module, llvm::StringRef passName,
+                    llvm::ArrayRef<std::pair<llvm::StringRef, int64_t>> counters);
 
 /// Computes the statistics of `module` (see the tfm-stats pass).
 ModelStats computeModelStats(ModuleOp module);
