@@ -33,7 +33,17 @@ inline Value skipNoOps(Value v) {
         v != node.getResult(0))
       return v;
     StringRef t = node.getOpType();
-    bool noop = t == "Identity" || (t == "Dropout") ||
+    // Dropout is the identity in inference mode: no training_mode input, or
+    // a constant false one.
+    auto inferenceDropout = [&] {
+      Value mode = node.getInput(2);
+      if (!mode)
+        return true;
+      auto cst = mode.getDefiningOp<arith::ConstantOp>();
+      auto attr = cst ? dyn_cast<DenseIntElementsAttr>(cst.getValue()) : nullptr;
+      return attr && attr.getNumElements() == 1 && (*attr.begin()).isZero();
+    };
+    bool noop = t == "Identity" || (t == "Dropout" && inferenceDropout()) ||
                 ((t == "Cast" || t == "CastLike") && node.getInput(0) &&
                  node.getInput(0).getType() == v.getType());
     if (!noop)
