@@ -15,6 +15,9 @@
 // RUN: tfm-run %t/shaped.f.mlir --entry=shaped --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/shaped.npy --rtol=1e-5 --atol=1e-6
 // RUN: tfm-run %t/masked.mlir --entry=masked --random-inputs --seed=3 --dim=B=2 --dim=S=5 --output=%t/masked.npy
 // RUN: tfm-opt %t/masked.mlir --tfm-fold-identity-weights -o %t/masked.f.mlir 2>/dev/null
+// RUN: tfm-run %t/sinks.mlir --entry=sinks --random-inputs --seed=3 --dim=B=2 --dim=S=5 --output=%t/sinks.npy
+// RUN: tfm-opt %t/sinks.mlir --tfm-fold-identity-weights -o %t/sinks.f.mlir 2>/dev/null
+// RUN: tfm-run %t/sinks.f.mlir --entry=sinks --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/sinks.npy --rtol=1e-5 --atol=1e-6
 // RUN: tfm-run %t/masked.f.mlir --entry=masked --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/masked.npy --rtol=1e-5 --atol=1e-6
 
 //--- sasp.mlir
@@ -95,6 +98,26 @@ func.func @masked(%x: tensor<?x?x4xf32> {tfm.dim_names = ["B", "S", ""]}, %m: te
   // expected-remark @+1 {{folded identity weight}}
   %v = tfm.linear %x, %eye, %bv : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
   %a = tfm.attention %x, %x, %v mask(%m) {num_heads = 2 : i64} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x4xf32>
+  %p = tfm.linear %a, %wp : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
+  return %p : tensor<?x?x4xf32>
+}
+
+// -----
+//--- sinks.mlir
+// Explicit key/value bias slots take a query-dependent share of every row:
+// the value bias cannot move into the output bias.
+// CHECK-LABEL: func.func @sinks
+// CHECK: %[[V:.*]] = tfm.onnx_node "Add"(%arg0, %{{.*}})
+// CHECK: tfm.attention %arg0, %arg0, %[[V]] kv_bias
+func.func @sinks(%x: tensor<?x?x4xf32> {tfm.dim_names = ["B", "S", ""]}) -> tensor<?x?x4xf32> {
+  %eye = arith.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %bv = arith.constant dense<[0.1, 0.1, 0.2, 0.2]> : tensor<4xf32>
+  %wp = arith.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %kb = arith.constant dense<0.5> : tensor<2x1x2xf32>
+  %vb = arith.constant dense<-0.5> : tensor<2x1x2xf32>
+  // expected-remark @+1 {{folded identity weight}}
+  %v = tfm.linear %x, %eye, %bv : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %a = tfm.attention %x, %x, %v kv_bias(%kb, %vb) {num_heads = 2 : i64, causal} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>) -> tensor<?x?x4xf32>
   %p = tfm.linear %a, %wp : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
   return %p : tensor<?x?x4xf32>
 }
