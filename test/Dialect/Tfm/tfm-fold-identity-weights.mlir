@@ -18,6 +18,12 @@
 // RUN: tfm-run %t/sinks.mlir --entry=sinks --random-inputs --seed=3 --dim=B=2 --dim=S=5 --output=%t/sinks.npy
 // RUN: tfm-opt %t/sinks.mlir --tfm-fold-identity-weights -o %t/sinks.f.mlir 2>/dev/null
 // RUN: tfm-run %t/sinks.f.mlir --entry=sinks --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/sinks.npy --rtol=1e-5 --atol=1e-6
+// RUN: tfm-run %t/onehead.mlir --entry=onehead --random-inputs --seed=3 --dim=B=2 --dim=S=5 --output=%t/onehead.npy
+// RUN: tfm-opt %t/onehead.mlir --tfm-fold-identity-weights -o %t/onehead.f.mlir 2>/dev/null
+// RUN: tfm-run %t/onehead.f.mlir --entry=onehead --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/onehead.npy --rtol=1e-5 --atol=1e-6
+// RUN: tfm-run %t/shareduse.mlir --entry=shareduse --random-inputs --seed=3 --dim=B=2 --dim=S=5 --output=%t/su0.npy --output=%t/su1.npy
+// RUN: tfm-opt %t/shareduse.mlir --tfm-fold-identity-weights -o %t/shareduse.f.mlir 2>/dev/null
+// RUN: tfm-run %t/shareduse.f.mlir --entry=shareduse --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/su0.npy --expected=%t/su1.npy --rtol=1e-5 --atol=1e-6
 // RUN: tfm-run %t/masked.f.mlir --entry=masked --random-inputs --seed=3 --dim=B=2 --dim=S=5 --expected=%t/masked.npy --rtol=1e-5 --atol=1e-6
 
 //--- sasp.mlir
@@ -120,6 +126,48 @@ func.func @sinks(%x: tensor<?x?x4xf32> {tfm.dim_names = ["B", "S", ""]}) -> tens
   %a = tfm.attention %x, %x, %v kv_bias(%kb, %vb) {num_heads = 2 : i64, causal} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<2x1x2xf32>, tensor<2x1x2xf32>) -> tensor<?x?x4xf32>
   %p = tfm.linear %a, %wp : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
   return %p : tensor<?x?x4xf32>
+}
+
+// -----
+//--- onehead.mlir
+// One head: x·W_V then ·W_P is one GEMM x·(W_V·W_P) (16 instead of 32 MACs
+// per token); the value bias goes through W_P into the output bias since
+// causal softmax rows sum to 1.
+// CHECK-LABEL: func.func @onehead
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, 3.000000e+00, 0.000000e+00], [5.000000e-01, 0.000000e+00, 0.000000e+00, 1.000000e+00], [0.000000e+00, 0.000000e+00, 0.000000e+00, 1.000000e+00]]> : tensor<4x4xf32>
+// CHECK: %[[V:.*]] = tfm.linear %arg0, %[[W]] : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
+// CHECK: %[[A:.*]] = tfm.attention %arg0, %arg0, %[[V]] {causal, num_heads = 1 : i64}
+// CHECK: %[[B:.*]] = arith.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01, 5.000000e-01]> : tensor<4xf32>
+// CHECK: %[[R:.*]] = tfm.onnx_node "Add"(%[[A]], %[[B]])
+// CHECK: return %[[R]]
+func.func @onehead(%x: tensor<?x?x4xf32> {tfm.dim_names = ["B", "S", ""]}) -> tensor<?x?x4xf32> {
+  %wv = arith.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.5, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %bv = arith.constant dense<[0.0, 0.0, 0.0, 0.2]> : tensor<4xf32>
+  %wp = arith.constant dense<[[1.0, 2.0, 0.0, 0.0], [1.0, 0.0, 0.0, 2.0], [0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  %bp = arith.constant dense<[0.1, 0.2, 0.3, 0.3]> : tensor<4xf32>
+  // expected-remark @+1 {{merged the single-head value and output projections into one 4x4 weight (32 -> 16 MACs per token)}}
+  %v = tfm.linear %x, %wv, %bv : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %a = tfm.attention %x, %x, %v {num_heads = 1 : i64, causal} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %p = tfm.linear %a, %wp, %bp : (tensor<?x?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  return %p : tensor<?x?x4xf32>
+}
+
+// -----
+//--- shareduse.mlir
+// The scaled values are also used outside the attention: the scalar cannot
+// move into the projection, so it stays as a multiply.
+// CHECK-LABEL: func.func @shareduse
+// CHECK: %[[V:.*]] = tfm.onnx_node "Mul"(%arg0, %{{.*}})
+// CHECK: tfm.attention %arg0, %arg0, %[[V]]
+// CHECK: tfm.linear
+func.func @shareduse(%x: tensor<?x?x4xf32> {tfm.dim_names = ["B", "S", ""]}) -> (tensor<?x?x4xf32>, tensor<?x?x4xf32>) {
+  %w2 = arith.constant dense<[[2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 2.0]]> : tensor<4x4xf32>
+  %wp = arith.constant dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  // expected-remark @+1 {{folded scalar-identity weight (4x4, c = 2.000000e+00, ||W - cI||/||W|| = 0.000000e+00)}}
+  %v = tfm.linear %x, %w2 : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
+  %a = tfm.attention %x, %x, %v {num_heads = 2 : i64, causal} : (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %p = tfm.linear %a, %wp : (tensor<?x?x4xf32>, tensor<4x4xf32>) -> tensor<?x?x4xf32>
+  return %p, %v : tensor<?x?x4xf32>, tensor<?x?x4xf32>
 }
 
 // -----

@@ -111,12 +111,21 @@ public:
     fn.walk([&](LinearOp l) { linears.push_back(l); });
     for (LinearOp l : linears)
       fold(l);
+    linears.clear();
+    fn.walk([&](LinearOp l) { linears.push_back(l); });
+    for (LinearOp l : linears)
+      if (!erased.contains(l))
+        mergeSingleHead(l);
   }
 
   int64_t folded = 0;
 
 private:
   void fold(LinearOp linear);
+  /// Single-head attention: x·W_V then ·W_P is one GEMM x·(W_V·W_P).
+  void mergeSingleHead(LinearOp valueProj);
+  /// Linears erased by a merge (the list being walked may still hold them).
+  llvm::DenseSet<Operation *> erased;
   /// The projection a value path feeds: attention(..., v) -> linear(o, W_P),
   /// each used once.
   std::pair<AttentionOp, LinearOp> projectionOf(Value value);
@@ -246,6 +255,89 @@ void Folder::fold(LinearOp linear) {
                                                  : "");
   result.replaceAllUsesWith(replacement);
   linear.erase();
+  ++folded;
+}
+
+void Folder::mergeSingleHead(LinearOp valueProj) {
+  auto [attn, proj] = projectionOf(valueProj.getResult());
+  if (!attn || !proj || attn.getNumHeads() != 1 || attn.getKvHeads() != 1)
+    return;
+  auto wvCst = valueProj.getWeight().getDefiningOp<arith::ConstantOp>();
+  if (!wvCst)
+    return;
+  auto wvAttr = cast<ElementsAttr>(wvCst.getValue());
+  auto wpAttr = cast<ElementsAttr>(proj.getWeight().getDefiningOp<arith::ConstantOp>().getValue());
+  int64_t d = wvAttr.getShapedType().getDimSize(0), dv = wvAttr.getShapedType().getDimSize(1);
+  int64_t n = wpAttr.getShapedType().getDimSize(1);
+  // Only where it removes work: d·n MACs instead of d·dv + dv·n.
+  if (wpAttr.getShapedType().getDimSize(0) != dv || d * n >= d * dv + dv * n)
+    return;
+  std::optional<SmallVector<double>> sums;
+  if (valueProj.getBias()) {
+    sums = rowSums(attn);
+    if (!sums || !valueProj.getBias().getDefiningOp<arith::ConstantOp>())
+      return;
+  }
+  auto wv = weights::floatValues(wvAttr), wp = weights::floatValues(wpAttr);
+  if (!wv || !wp)
+    return;
+  std::vector<double> w(d * n, 0.0);
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t k = 0; k < dv; ++k) {
+      double a = (*wv)[i * dv + k];
+      if (a != 0.0)
+        for (int64_t j = 0; j < n; ++j)
+          w[i * n + j] += a * (*wp)[k * n + j];
+    }
+  std::vector<double> b(n, 0.0);
+  bool hasBias = false;
+  if (Value pb = proj.getBias()) {
+    auto v = weights::floatValues(cast<ElementsAttr>(pb.getDefiningOp<arith::ConstantOp>().getValue()));
+    if (!v)
+      return;
+    b = *v;
+    hasBias = true;
+  }
+  if (Value vb = valueProj.getBias()) {
+    auto v = weights::floatValues(cast<ElementsAttr>(vb.getDefiningOp<arith::ConstantOp>().getValue()));
+    if (!v)
+      return;
+    for (int64_t k = 0; k < dv; ++k)
+      for (int64_t j = 0; j < n; ++j)
+        b[j] += (*sums)[0] * (*v)[k] * (*wp)[k * n + j];
+    hasBias = true;
+  }
+  Type et = wvAttr.getElementType();
+  OpBuilder builder(valueProj);
+  Location loc = valueProj.getLoc();
+  Value mergedW = weights::floatConstant(builder, loc, {d, n}, et, w, "merged_value_projection");
+  auto inType = cast<RankedTensorType>(valueProj.getInput().getType());
+  SmallVector<int64_t> vShape(inType.getShape());
+  vShape.back() = n;
+  auto newV = LinearOp::create(builder, loc, RankedTensorType::get(vShape, et),
+                               valueProj.getInput(), mergedW, Value());
+  // The attention now carries width n in its values and result.
+  attn.getValueMutable().assign(newV.getResult());
+  auto outType = cast<RankedTensorType>(attn.getResult().getType());
+  SmallVector<int64_t> oShape(outType.getShape());
+  oShape.back() = n;
+  attn.getResult().setType(RankedTensorType::get(oShape, et));
+  Value result = attn.getResult();
+  if (hasBias) {
+    OpBuilder after(proj);
+    Value bias = weights::floatConstant(after, proj.getLoc(), {n}, et, b, "merged_bias");
+    result = onnx::createNode(after, proj.getLoc(), "Add", proj.getResult().getType(),
+                              {result, bias}, 17)
+                 .getResult(0);
+  }
+  emitRemark(loc) << "merged the single-head value and output projections into one "
+                  << d << "x" << n << " weight (" << d * dv + dv * n << " -> " << d * n
+                  << " MACs per token)";
+  proj.getResult().replaceAllUsesWith(result);
+  erased.insert(proj);
+  erased.insert(valueProj);
+  proj.erase();
+  valueProj.erase();
   ++folded;
 }
 

@@ -153,7 +153,18 @@ struct TfmFuseParallelBranchesPass
   }
 
   void runOnOperation() override {
+    auto module = dyn_cast<ModuleOp>(getOperation());
+    ModelStats before;
+    if (module)
+      before = computeModelStats(module);
     getOperation()->walk([&](FunctionOpInterface fn) { runOnFunction(fn); });
+    // What --tfm-stats reports under "rewrites".
+    if (module) {
+      ModelStats after = computeModelStats(module);
+      if (after.matmuls != before.matmuls)
+        recordRewrites(module, getArgument(),
+                       {{"matmuls_removed", before.matmuls - after.matmuls}});
+    }
   }
 
   void runOnFunction(FunctionOpInterface fn);

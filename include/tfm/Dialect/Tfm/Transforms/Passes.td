@@ -173,6 +173,11 @@ def TfmFoldIdentityWeights : Pass<"tfm-fold-identity-weights"> {
     - a branch `c·x` of a `tfm.residual` becomes the gain `β·c`;
     - otherwise `c·x + b` stays as elementwise graph-tier ops.
 
+    With a single head (H = Hkv = 1), a general value projection and the
+    output projection merge into one weight `W_V·W_P` where that removes
+    work (`d·n < d·dv + dv·n` MACs per token); with H > 1 a head's product
+    has rank at most the head width and cannot replace the two GEMMs.
+
     Each fold is reported as a remark with `‖W − c·I‖_F / ‖W‖_F`.
     `tolerance=ε` (opt-in, default 0: exact only) also folds weights within
     that relative distance of `c·I`, with `c` the mean of the diagonal; that
