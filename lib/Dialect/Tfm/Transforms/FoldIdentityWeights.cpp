@@ -191,8 +191,7 @@ void Folder::fold(LinearOp linear) {
       return;
     std::vector<double> bp(cols, 0.0);
     if (Value pb = proj.getBias()) {
-      auto v = weights::floatValues(
-          cast<ElementsAttr>(pb.getDefiningOp<arith::ConstantOp>().getValue()));
+      auto v = weights::constantValues(pb);
       if (!v)
         return;
       bp = *v;
@@ -292,14 +291,14 @@ void Folder::mergeSingleHead(LinearOp valueProj) {
   std::vector<double> b(n, 0.0);
   bool hasBias = false;
   if (Value pb = proj.getBias()) {
-    auto v = weights::floatValues(cast<ElementsAttr>(pb.getDefiningOp<arith::ConstantOp>().getValue()));
+    auto v = weights::constantValues(pb);
     if (!v)
       return;
     b = *v;
     hasBias = true;
   }
   if (Value vb = valueProj.getBias()) {
-    auto v = weights::floatValues(cast<ElementsAttr>(vb.getDefiningOp<arith::ConstantOp>().getValue()));
+    auto v = weights::constantValues(vb);
     if (!v)
       return;
     for (int64_t k = 0; k < dv; ++k)

@@ -14,6 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Weights.h"
+
 #include "tfm/Dialect/Tfm/IR/TfmOps.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -40,59 +42,6 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// The elements of a constant float tensor (dense, or an f32 dense_resource
-/// blob), as doubles.
-std::optional<std::vector<double>> constantValues(Value v) {
-  auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
-  if (!cst)
-    return std::nullopt;
-  auto attr = dyn_cast<ElementsAttr>(cst.getValue());
-  if (!attr || !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  std::vector<double> out;
-  out.reserve(attr.getNumElements());
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || !attr.getElementType().isF32())
-      return std::nullopt;
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != static_cast<size_t>(attr.getNumElements()) * 4)
-      return std::nullopt;
-    const float *f = reinterpret_cast<const float *>(data.data());
-    out.assign(f, f + attr.getNumElements());
-    return out;
-  }
-  auto values = attr.tryGetValues<APFloat>();
-  if (!values)
-    return std::nullopt;
-  for (APFloat x : *values)
-    out.push_back(x.convertToDouble());
-  return out;
-}
-
-/// A new constant of `shape` holding `values` (rounded to `elementType`);
-/// large f32 ones become dense_resource blobs.
-Value makeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                   Type elementType, ArrayRef<double> values, StringRef name) {
-  auto type = RankedTensorType::get(shape, elementType);
-  if (values.size() > 64 && elementType.isF32()) {
-    std::vector<float> f(values.begin(), values.end());
-    auto attr = DenseF32ResourceElementsAttr::get(
-        type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(f));
-    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
-  }
-  const llvm::fltSemantics &sem = cast<FloatType>(elementType).getFloatSemantics();
-  SmallVector<APFloat> apf;
-  apf.reserve(values.size());
-  for (double d : values) {
-    APFloat x(d);
-    bool lost;
-    x.convert(sem, APFloat::rmNearestTiesToEven, &lost);
-    apf.push_back(x);
-  }
-  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, apf));
-}
-
 /// A linear whose weight (and bias, if any) are readable constants.
 struct ConstLinear {
   LinearOp op;
@@ -108,12 +57,12 @@ std::optional<ConstLinear> asConstLinear(LinearOp op) {
   c.n = op.getOutFeatures();
   if (ShapedType::isDynamic(c.k) || ShapedType::isDynamic(c.n))
     return std::nullopt;
-  auto w = constantValues(op.getWeight());
+  auto w = weights::constantValues(op.getWeight());
   if (!w)
     return std::nullopt;
   c.w = std::move(*w);
   if (Value bias = op.getBias()) {
-    auto bv = constantValues(bias);
+    auto bv = weights::constantValues(bias);
     if (!bv)
       return std::nullopt;
     c.bias = std::move(*bv);
@@ -190,13 +139,13 @@ void TfmFuseParallelBranchesPass::foldNormAffine(FunctionOpInterface fn) {
       continue;
     std::vector<double> g(n, 1.0), s(n, 0.0);
     if (Value scale = norm.getScale()) {
-      auto v = constantValues(scale);
+      auto v = weights::constantValues(scale);
       if (!v || static_cast<int64_t>(v->size()) != n)
         continue;
       g = *v;
     }
     if (Value shift = norm.getShift()) {
-      auto v = constantValues(shift);
+      auto v = weights::constantValues(shift);
       if (!v || static_cast<int64_t>(v->size()) != n)
         continue;
       s = *v;
@@ -234,10 +183,10 @@ void TfmFuseParallelBranchesPass::foldNormAffine(FunctionOpInterface fn) {
           bias[j] += (*c.bias)[j];
       OpBuilder b(c.op);
       Location loc = c.op.getLoc();
-      Value wv = makeConstant(b, loc, {c.k, c.n}, et, w, "fused_norm_weight");
+      Value wv = weights::floatConstant(b, loc, {c.k, c.n}, et, w, "fused_norm_weight");
       Value bv;
       if (hasShift || c.bias)
-        bv = makeConstant(b, loc, {c.n}, et, bias, "fused_norm_bias");
+        bv = weights::floatConstant(b, loc, {c.n}, et, bias, "fused_norm_bias");
       auto lin = LinearOp::create(b, loc, c.op.getType(), c.op.getInput(), wv, bv);
       noteValue(wv);
       noteValue(bv);
@@ -318,10 +267,10 @@ void TfmFuseParallelBranchesPass::fuseHorizontal(FunctionOpInterface fn) {
     Type et = std::get<2>(key);
     OpBuilder b(firstOp);
     Location loc = firstOp.getLoc();
-    Value wv = makeConstant(b, loc, {k, total}, et, w, "fused_weight");
+    Value wv = weights::floatConstant(b, loc, {k, total}, et, w, "fused_weight");
     Value bv;
     if (anyBias)
-      bv = makeConstant(b, loc, {total}, et, bias, "fused_bias");
+      bv = weights::floatConstant(b, loc, {total}, et, bias, "fused_bias");
     auto firstType = cast<RankedTensorType>(firstOp.getType());
     SmallVector<int64_t> shape(firstType.getShape());
     shape.back() = total;
@@ -419,10 +368,10 @@ void TfmFuseParallelBranchesPass::fuseOutputs(FunctionOpInterface fn) {
     for (auto &[i, c] : picked)
       inputs.push_back(c.op.getInput());
     Value cat = tensor::ConcatOp::create(b, loc, resType.getRank() - 1, inputs);
-    Value wv = makeConstant(b, loc, {totalK, n}, et, w, "fused_out_weight");
+    Value wv = weights::floatConstant(b, loc, {totalK, n}, et, w, "fused_out_weight");
     Value bv;
     if (anyBias)
-      bv = makeConstant(b, loc, {n}, et, bias, "fused_out_bias");
+      bv = weights::floatConstant(b, loc, {n}, et, bias, "fused_out_bias");
     Value fused = LinearOp::create(b, loc, resType, cat, wv, bv).getResult();
     Value replacement;
     if (!res.getSkip() && rest.empty()) {

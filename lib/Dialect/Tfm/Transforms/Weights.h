@@ -66,6 +66,14 @@ inline Value floatConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, aps));
 }
 
+/// The float elements of `v` when it is an arith.constant (see floatValues).
+inline std::optional<std::vector<double>> constantValues(Value v) {
+  auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  if (!cst)
+    return std::nullopt;
+  return floatValues(dyn_cast<ElementsAttr>(cst.getValue()));
+}
+
 } // namespace mlir::tfm::weights
 
 #endif // TFM_LIB_DIALECT_TFM_TRANSFORMS_WEIGHTS_H
