@@ -363,12 +363,7 @@ LogicalResult lowerTranspose(OnnxNodeOp op, PatternRewriter &rw) {
     return failNode(rw, op, "the input is missing");
   auto xTy = cast<RankedTensorType>(x.getType());
   int64_t rank = xTy.getRank();
-  SmallVector<int64_t> perm;
-  if (auto p = op.getIntsAttr("perm"))
-    perm = *p;
-  else
-    for (int64_t d = rank - 1; d >= 0; --d)
-      perm.push_back(d);
+  SmallVector<int64_t> perm = op.getTransposePerm(rank);
   if (static_cast<int64_t>(perm.size()) != rank)
     return failNode(rw, op, "perm does not match the rank");
   SmallVector<bool> seen(rank, false);

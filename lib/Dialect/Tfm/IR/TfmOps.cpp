@@ -532,6 +532,15 @@ std::optional<SmallVector<int64_t>> OnnxNodeOp::getIntsAttr(StringRef name) {
   return std::nullopt;
 }
 
+SmallVector<int64_t> OnnxNodeOp::getTransposePerm(int64_t rank) {
+  if (auto perm = getIntsAttr("perm"))
+    return *perm;
+  SmallVector<int64_t> reversed;
+  for (int64_t d = rank - 1; d >= 0; --d)
+    reversed.push_back(d);
+  return reversed;
+}
+
 std::string OnnxNodeOp::describe() {
   std::string s = getOpType().str();
   if (auto name = getNodeName())

@@ -467,6 +467,8 @@ def Tfm_OnnxNodeOp : Tfm_Op<"onnx_node", [Pure]> {
     StringRef getStringAttr(StringRef name, StringRef defaultValue);
     /// INTS attribute `name`, if present.
     std::optional<SmallVector<int64_t>> getIntsAttr(StringRef name);
+    /// A Transpose's `perm`, or its default (the dimensions reversed).
+    SmallVector<int64_t> getTransposePerm(int64_t rank);
     /// "<op_type> '<node_name>'" for diagnostics.
     std::string describe();
   }];

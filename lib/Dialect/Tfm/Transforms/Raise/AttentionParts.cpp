@@ -451,12 +451,7 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
     if (!x)
       return std::nullopt;
     int64_t rank = x->shape.size();
-    SmallVector<int64_t> perm;
-    if (auto p = node.getIntsAttr("perm"))
-      perm = *p;
-    else
-      for (int64_t i = rank - 1; i >= 0; --i)
-        perm.push_back(i);
+    SmallVector<int64_t> perm = node.getTransposePerm(rank);
     Tensor out;
     for (int64_t p : perm)
       out.shape.push_back(x->shape[p]);

@@ -582,12 +582,7 @@ void SymbolicShapes::visitOnnx(OnnxNodeOp op) {
     auto s = in(0);
     if (!s)
       return;
-    SmallVector<int64_t> perm;
-    if (auto p = op.getIntsAttr("perm"))
-      perm = *p;
-    else
-      for (int64_t i = s->size() - 1; i >= 0; --i)
-        perm.push_back(i);
+    SmallVector<int64_t> perm = op.getTransposePerm(s->size());
     if (perm.size() != s->size())
       return;
     SymShape r;
