@@ -540,13 +540,6 @@ MaskKind mlir::tfm::classifyMask(Value mask, SymbolicShapes &shapes, int64_t pre
   bool boolean = cast<ShapedType>(mask.getType()).getElementType().isInteger(1);
   for (int64_t n : kLengths) {
     std::optional<Tensor> m = evaluateAt(mask, shapes, n);
-    if (getenv("TFM_RAISE_DEBUG")) {
-      llvm::errs() << "mask at n=" << n << ": " << (m ? "shape" : "not evaluated");
-      if (m)
-        for (int64_t d : m->shape)
-          llvm::errs() << " " << d;
-      llvm::errs() << "\n";
-    }
     if (!m || m->shape.size() < 2 || m->shape.back() != prefix + n ||
         m->shape[m->shape.size() - 2] != n)
       return MaskKind::Other;

@@ -25,7 +25,11 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include "llvm/Support/Debug.h"
+
 #include <cmath>
+
+#define DEBUG_TYPE "tfm-raise-onnx"
 
 namespace mlir::tfm {
 #define GEN_PASS_DEF_TFMRAISEONNX
@@ -736,9 +740,8 @@ static Value stripScalars(Value v, double &scale) {
 }
 
 static bool fail(OnnxNodeOp softmax, int line) {
-  if (getenv("TFM_RAISE_DEBUG"))
-    llvm::errs() << "attention at " << softmax.getLoc() << " not raised (line " << line
-                 << ")\n";
+  LLVM_DEBUG(llvm::dbgs() << "attention at " << softmax.getLoc()
+                          << " not raised (RaiseOnnx.cpp:" << line << ")\n");
   return false;
 }
 
@@ -901,15 +904,6 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
   auto qs = shapes.shape(qh), ks = shapes.shape(kh), vs = shapes.shape(vh);
   if (!qs || !ks || !vs || qs->size() != 4 || ks->size() != 4 || vs->size() != 4)
     return fail(softmax, __LINE__);
-  if (getenv("TFM_RAISE_DEBUG")) {
-    auto str = [](const SymShape &s) {
-      std::string r;
-      for (const SymExpr &e : s)
-        r += e.str() + ",";
-      return r;
-    };
-    llvm::errs() << "q " << str(*qs) << " k " << str(*ks) << " v " << str(*vs) << "\n";
-  }
   auto heads = (*qs)[1].getConstant(), headDim = (*qs)[3].getConstant();
   auto valueDim = (*vs)[3].getConstant();
   if (!heads || !headDim || !valueDim || (*ks)[3] != (*qs)[3] ||
