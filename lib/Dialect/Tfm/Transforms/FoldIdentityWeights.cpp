@@ -201,12 +201,13 @@ void Folder::fold(LinearOp linear) {
       auto bv = bc ? weights::floatValues(cast<ElementsAttr>(bc.getValue())) : std::nullopt;
       if (!bv)
         return;
-      int64_t kvHeads = attn.getKvHeads(), dv = n / kvHeads, group = attn.getNumHeads() / kvHeads;
+      int64_t heads = attn.getNumHeads(), kvHeads = attn.getKvHeads();
+      int64_t dv = n / kvHeads, group = heads / kvHeads;
       // The value head g serves query heads g·group ... (g+1)·group − 1; the
       // projection reads query heads, so rows of W_P per query head.
-      if (rows != attn.getNumHeads() * dv)
+      if (rows != heads * dv)
         return;
-      for (int64_t h = 0; h < attn.getNumHeads(); ++h) {
+      for (int64_t h = 0; h < heads; ++h) {
         int64_t g = h / group;
         for (int64_t d = 0; d < dv; ++d)
           for (int64_t j = 0; j < cols; ++j)

@@ -164,12 +164,6 @@ private:
     }
     return {};
   }
-  int64_t versionOf(Operation *op) {
-    if (auto node = dyn_cast<OnnxNodeOp>(op))
-      return node.getVersion();
-    return 17;
-  }
-
   void raiseEmbeddings();
   void raiseLinears();
   std::optional<Value> linearFromGemm(OnnxNodeOp gemm);
