@@ -38,10 +38,8 @@ LogicalResult lowerElementwise(OnnxNodeOp op, PatternRewriter &rw,
   Location loc = op.getLoc();
   SmallVector<OpFoldResult> sizes =
       broadcastSizes(rw, loc, inputs, out.getRank(), out);
-  Value v = buildElementwise(rw, loc, sizes, out.getElementType(), inputs, fn);
-  SmallVector<Value> results(op->getNumResults(), Value());
-  results[0] = v;
-  replaceNode(rw, op, results);
+  replaceFirstResult(
+      rw, op, buildElementwise(rw, loc, sizes, out.getElementType(), inputs, fn));
   return success();
 }
 
@@ -306,8 +304,8 @@ Value arithScalar(OpBuilder &b, Location loc, Arith kind, Value x, Value y) {
 }
 
 /// Add, Sub, Mul, Div (two inputs) and Max, Min, Sum, Mean (variadic).
-LogicalResult lowerArith(OnnxNodeOp op, PatternRewriter &rw, Arith kind,
-                         bool mean = false) {
+template <Arith kind, bool mean = false>
+LogicalResult lowerArith(OnnxNodeOp op, PatternRewriter &rw) {
   SmallVector<Value> inputs = presentInputs(op);
   if (inputs.empty())
     return failNode(rw, op, "no inputs");
@@ -464,9 +462,8 @@ LogicalResult lowerPRelu(OnnxNodeOp op, PatternRewriter &rw) {
 // Comparisons and logic
 //===----------------------------------------------------------------------===//
 
-LogicalResult lowerCompare(OnnxNodeOp op, PatternRewriter &rw,
-                           arith::CmpFPredicate fpred,
-                           arith::CmpIPredicate ipred) {
+template <arith::CmpFPredicate fpred, arith::CmpIPredicate ipred>
+LogicalResult lowerCompare(OnnxNodeOp op, PatternRewriter &rw) {
   Value x = op.getInput(0), y = op.getInput(1);
   if (!x || !y)
     return failNode(rw, op, "an input is missing");
@@ -496,7 +493,8 @@ LogicalResult lowerCompare(OnnxNodeOp op, PatternRewriter &rw,
 
 enum class Logic { And, Or, Xor };
 
-LogicalResult lowerLogic(OnnxNodeOp op, PatternRewriter &rw, Logic kind) {
+template <Logic kind>
+LogicalResult lowerLogic(OnnxNodeOp op, PatternRewriter &rw) {
   Value x = op.getInput(0), y = op.getInput(1);
   if (!x || !y)
     return failNode(rw, op, "an input is missing");
@@ -665,7 +663,7 @@ LogicalResult lowerIdentity(OnnxNodeOp op, PatternRewriter &rw) {
   Value x = op.getInput(0);
   if (!x)
     return failNode(rw, op, "the input is missing");
-  replaceNode(rw, op, {x});
+  replaceFirstResult(rw, op, x);
   return success();
 }
 
@@ -761,62 +759,27 @@ void onnx::appendElementwiseLowerings(SmallVectorImpl<OpLowering> &table) {
   auto add = [&](llvm::StringLiteral name, int64_t since, LoweringFn fn) {
     table.push_back({name, since, kMaxOpset, fn});
   };
-  add("Add", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Add);
-  });
-  add("Sub", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Sub);
-  });
-  add("Mul", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Mul);
-  });
-  add("Div", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Div);
-  });
-  add("Max", 8, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Max);
-  });
-  add("Min", 8, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Min);
-  });
-  add("Sum", 8, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Add);
-  });
-  add("Mean", 8, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerArith(op, rw, Arith::Add, /*mean=*/true);
-  });
+  add("Add", 7, lowerArith<Arith::Add>);
+  add("Sub", 7, lowerArith<Arith::Sub>);
+  add("Mul", 7, lowerArith<Arith::Mul>);
+  add("Div", 7, lowerArith<Arith::Div>);
+  add("Max", 8, lowerArith<Arith::Max>);
+  add("Min", 8, lowerArith<Arith::Min>);
+  add("Sum", 8, lowerArith<Arith::Add>);
+  add("Mean", 8, lowerArith<Arith::Add, /*mean=*/true>);
   add("Pow", 7, lowerPow);
   add("Mod", 10, lowerMod);
   add("PRelu", 7, lowerPRelu);
-  add("Equal", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerCompare(op, rw, arith::CmpFPredicate::OEQ,
-                        arith::CmpIPredicate::eq);
-  });
-  add("Less", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerCompare(op, rw, arith::CmpFPredicate::OLT,
-                        arith::CmpIPredicate::slt);
-  });
-  add("Greater", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerCompare(op, rw, arith::CmpFPredicate::OGT,
-                        arith::CmpIPredicate::sgt);
-  });
-  add("LessOrEqual", 12, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerCompare(op, rw, arith::CmpFPredicate::OLE,
-                        arith::CmpIPredicate::sle);
-  });
-  add("GreaterOrEqual", 12, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerCompare(op, rw, arith::CmpFPredicate::OGE,
-                        arith::CmpIPredicate::sge);
-  });
-  add("And", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerLogic(op, rw, Logic::And);
-  });
-  add("Or", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerLogic(op, rw, Logic::Or);
-  });
-  add("Xor", 7, [](OnnxNodeOp op, PatternRewriter &rw) {
-    return lowerLogic(op, rw, Logic::Xor);
-  });
+  using FP = arith::CmpFPredicate;
+  using IP = arith::CmpIPredicate;
+  add("Equal", 7, lowerCompare<FP::OEQ, IP::eq>);
+  add("Less", 7, lowerCompare<FP::OLT, IP::slt>);
+  add("Greater", 7, lowerCompare<FP::OGT, IP::sgt>);
+  add("LessOrEqual", 12, lowerCompare<FP::OLE, IP::sle>);
+  add("GreaterOrEqual", 12, lowerCompare<FP::OGE, IP::sge>);
+  add("And", 7, lowerLogic<Logic::And>);
+  add("Or", 7, lowerLogic<Logic::Or>);
+  add("Xor", 7, lowerLogic<Logic::Xor>);
   add("Not", 1, lowerNot);
   add("IsNaN", 9, lowerIsNaN);
   add("IsInf", 10, lowerIsInf);

@@ -22,12 +22,6 @@ using namespace mlir::tfm::onnx;
 
 namespace {
 
-void replaceFirst(PatternRewriter &rw, OnnxNodeOp op, Value v) {
-  SmallVector<Value> results(op->getNumResults(), Value());
-  results[0] = v;
-  replaceNode(rw, op, results);
-}
-
 Value i64Const(OpBuilder &b, Location loc, int64_t v) {
   return intConst(b, loc, b.getI64Type(), v);
 }
@@ -118,7 +112,7 @@ LogicalResult lowerConcat(OnnxNodeOp op, PatternRewriter &rw) {
         idx[axis] -= ty.getDimSize(axis);
       }
     }
-    replaceFirst(rw, op, fromElements(rw, loc, out, elements));
+    replaceFirstResult(rw, op, fromElements(rw, loc, out, elements));
     return success();
   }
 
@@ -151,7 +145,7 @@ LogicalResult lowerConcat(OnnxNodeOp op, PatternRewriter &rw) {
                                         strides);
     offset = addOfr(rw, loc, offset, dimOfr(rw, loc, in, axis));
   }
-  replaceFirst(rw, op, acc);
+  replaceFirstResult(rw, op, acc);
   return success();
 }
 
@@ -391,7 +385,7 @@ LogicalResult lowerSlice(OnnxNodeOp op, PatternRewriter &rw) {
           return extractAt(b, loc, x, idx);
         });
   }
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -434,7 +428,7 @@ LogicalResult lowerGather(OnnxNodeOp op, PatternRewriter &rw) {
         di.push_back(indexConst(rw, loc, oi[d]));
       elements.push_back(extractAt(rw, loc, data, di));
     }
-    replaceFirst(rw, op, fromElements(rw, loc, out, elements));
+    replaceFirstResult(rw, op, fromElements(rw, loc, out, elements));
     return success();
   }
 
@@ -464,7 +458,7 @@ LogicalResult lowerGather(OnnxNodeOp op, PatternRewriter &rw) {
           di.push_back(linalg::IndexOp::create(b, loc, d));
         return Value(tensor::ExtractOp::create(b, loc, data, di));
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -492,7 +486,7 @@ LogicalResult lowerGatherElements(OnnxNodeOp op, PatternRewriter &rw) {
                                  : Value(linalg::IndexOp::create(b, loc, d)));
         return Value(tensor::ExtractOp::create(b, loc, data, di));
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -556,7 +550,7 @@ LogicalResult lowerGatherND(OnnxNodeOp op, PatternRewriter &rw) {
           di.push_back(linalg::IndexOp::create(bld, loc, d));
         return Value(tensor::ExtractOp::create(bld, loc, data, di));
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -671,7 +665,7 @@ LogicalResult lowerPad(OnnxNodeOp op, PatternRewriter &rw) {
           e = b.createOrFold<arith::SelectOp>(loc, inside, e, cval);
         return e;
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -711,7 +705,7 @@ LogicalResult lowerTrilu(OnnxNodeOp op, PatternRewriter &rw) {
         return Value(arith::SelectOp::create(b, loc, keep, args[0],
                                              scalarConst(b, loc, elt, 0.0)));
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -739,7 +733,7 @@ LogicalResult lowerEyeLike(OnnxNodeOp op, PatternRewriter &rw) {
                                              scalarConst(b, loc, elt, 1.0),
                                              scalarConst(b, loc, elt, 0.0)));
       });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 

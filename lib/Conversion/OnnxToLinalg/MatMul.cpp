@@ -26,12 +26,6 @@ using namespace mlir::tfm::onnx;
 
 namespace {
 
-void replaceFirst(PatternRewriter &rw, OnnxNodeOp op, Value v) {
-  SmallVector<Value> results(op->getNumResults(), Value());
-  results[0] = v;
-  replaceNode(rw, op, results);
-}
-
 /// A zero-filled accumulator of `sizes`.
 Value zeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Type t) {
   return linalg::FillOp::create(b, loc, scalarConst(b, loc, t, 0.0),
@@ -185,7 +179,7 @@ LogicalResult lowerMatMul(OnnxNodeOp op, PatternRewriter &rw) {
        ++d)
     if (!out.isDynamicDim(d))
       finalSizes[d] = rw.getIndexAttr(out.getDimSize(d));
-  replaceFirst(rw, op, reshapeTo(rw, loc, product, finalSizes));
+  replaceFirstResult(rw, op, reshapeTo(rw, loc, product, finalSizes));
   return success();
 }
 
@@ -264,7 +258,7 @@ LogicalResult lowerGemm(OnnxNodeOp op, PatternRewriter &rw) {
           return r;
         });
   }
-  replaceFirst(rw, op, convertTensor(rw, loc, y, elt));
+  replaceFirstResult(rw, op, convertTensor(rw, loc, y, elt));
   return success();
 }
 
@@ -430,7 +424,7 @@ LogicalResult lowerEinsum(OnnxNodeOp op, PatternRewriter &rw) {
                   linalg::YieldOp::create(b, loc, sum);
                 })
                 .getResult(0);
-  replaceFirst(rw, op, convertTensor(rw, loc, r, elt));
+  replaceFirstResult(rw, op, convertTensor(rw, loc, r, elt));
   return success();
 }
 

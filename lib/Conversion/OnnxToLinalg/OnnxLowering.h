@@ -85,6 +85,10 @@ bool hasResult(OnnxNodeOp op, unsigned i);
 void replaceNode(PatternRewriter &rewriter, OnnxNodeOp op,
                  ArrayRef<Value> values);
 
+/// replaceNode for a node computing only its first result: the others, which
+/// nothing may read, become `none`.
+void replaceFirstResult(PatternRewriter &rewriter, OnnxNodeOp op, Value first);
+
 //===----------------------------------------------------------------------===//
 // Scalars and types
 //===----------------------------------------------------------------------===//

@@ -84,12 +84,6 @@ Value keepDims(OpBuilder &b, Location loc, Value reducedTensor,
   return reshapeTo(b, loc, reducedTensor, withOnes);
 }
 
-void replaceFirst(PatternRewriter &rw, OnnxNodeOp op, Value v) {
-  SmallVector<Value> results(op->getNumResults(), Value());
-  results[0] = v;
-  replaceNode(rw, op, results);
-}
-
 //===----------------------------------------------------------------------===//
 // Reduce*
 //===----------------------------------------------------------------------===//
@@ -292,7 +286,7 @@ LogicalResult lowerReduce(OnnxNodeOp op, PatternRewriter &rw, Reduce kind,
       });
   if (keep)
     result = keepDims(rw, loc, result, sizes, reduced);
-  replaceFirst(rw, op, result);
+  replaceFirstResult(rw, op, result);
   return success();
 }
 
@@ -365,7 +359,7 @@ LogicalResult lowerArgExtremum(OnnxNodeOp op, PatternRewriter &rw, bool isMax) {
   Value result = generic.getResult(1);
   if (keep)
     result = keepDims(rw, loc, result, sizes, reduced);
-  replaceFirst(rw, op, result);
+  replaceFirstResult(rw, op, result);
   return success();
 }
 
@@ -391,7 +385,7 @@ LogicalResult lowerSoftmax(OnnxNodeOp op, PatternRewriter &rw, bool log) {
   Location loc = op.getLoc();
   if (rank == 0) {
     Value v = scalarConst(rw, loc, elt, log ? 0.0 : 1.0);
-    replaceFirst(rw, op,
+    replaceFirstResult(rw, op,
                  fromElements(rw, loc, RankedTensorType::get({}, elt), v));
     return success();
   }
@@ -429,7 +423,7 @@ LogicalResult lowerSoftmax(OnnxNodeOp op, PatternRewriter &rw, bool log) {
                             b, loc, math::ExpOp::create(b, loc, shifted), a[2]));
         return castScalar(b, loc, r, elt);
       });
-  replaceFirst(rw, op, y);
+  replaceFirstResult(rw, op, y);
   return success();
 }
 
@@ -617,7 +611,7 @@ LogicalResult lowerCumSum(OnnxNodeOp op, PatternRewriter &rw) {
           return Value(arith::SelectOp::create(b, loc, use,
                                                addS(b, loc, acc, v), acc));
         });
-    replaceFirst(rw, op, convertTensor(rw, loc, acc, elt));
+    replaceFirstResult(rw, op, convertTensor(rw, loc, acc, elt));
     return success();
   }
   if (axis < 0 || axis >= rank)
@@ -643,7 +637,7 @@ LogicalResult lowerCumSum(OnnxNodeOp op, PatternRewriter &rw) {
         Value add = addS(b, loc, acc, v);
         return Value(arith::SelectOp::create(b, loc, in, add, acc));
       });
-  replaceFirst(rw, op, convertTensor(rw, loc, acc, elt));
+  replaceFirstResult(rw, op, convertTensor(rw, loc, acc, elt));
   return success();
 }
 

@@ -22,12 +22,6 @@ using namespace mlir::tfm::onnx;
 
 namespace {
 
-void replaceFirst(PatternRewriter &rw, OnnxNodeOp op, Value v) {
-  SmallVector<Value> results(op->getNumResults(), Value());
-  results[0] = v;
-  replaceNode(rw, op, results);
-}
-
 /// Checks that `shape` is a 1-D (or 0-D) integer tensor of static length, or
 /// of dynamic length when the length must be `expected`, and returns the
 /// length; builds nothing.
@@ -137,7 +131,7 @@ LogicalResult lowerShape(OnnxNodeOp op, PatternRewriter &rw) {
   for (int64_t d = start; d < end; ++d)
     dims.push_back(toI64(rw, loc, ofrToValue(rw, loc, dimOfr(rw, loc, x, d))));
   auto ty = RankedTensorType::get({end - start}, rw.getI64Type());
-  replaceFirst(rw, op, fromElements(rw, loc, ty, dims));
+  replaceFirstResult(rw, op, fromElements(rw, loc, ty, dims));
   return success();
 }
 
@@ -150,7 +144,7 @@ LogicalResult lowerSize(OnnxNodeOp op, PatternRewriter &rw) {
   for (OpFoldResult s : tensorSizes(rw, loc, x))
     n = mulOfr(rw, loc, n, s);
   Value v = toI64(rw, loc, ofrToValue(rw, loc, n));
-  replaceFirst(rw, op,
+  replaceFirstResult(rw, op,
                fromElements(rw, loc, RankedTensorType::get({}, rw.getI64Type()),
                             v));
   return success();
@@ -240,7 +234,7 @@ LogicalResult lowerReshape(OnnxNodeOp op, PatternRewriter &rw) {
         sizes[i] = foldIndex(rw.createOrFold<arith::SelectOp>(
             loc, infer[i], inferred, ofrToValue(rw, loc, known[i])));
   }
-  replaceFirst(rw, op, reshapeTo(rw, loc, x, sizes));
+  replaceFirstResult(rw, op, reshapeTo(rw, loc, x, sizes));
   return success();
 }
 
@@ -258,7 +252,7 @@ LogicalResult lowerFlatten(OnnxNodeOp op, PatternRewriter &rw) {
   for (int64_t d = 0; d < rank; ++d)
     (d < axis ? outer : inner) = mulOfr(rw, loc, d < axis ? outer : inner,
                                         sizes[d]);
-  replaceFirst(rw, op, reshapeTo(rw, loc, x, {outer, inner}));
+  replaceFirstResult(rw, op, reshapeTo(rw, loc, x, {outer, inner}));
   return success();
 }
 
@@ -290,7 +284,7 @@ LogicalResult lowerSqueeze(OnnxNodeOp op, PatternRewriter &rw) {
     SmallVector<OpFoldResult> sizes;
     for (int64_t s : out.getShape())
       sizes.push_back(rw.getIndexAttr(s));
-    replaceFirst(rw, op, reshapeTo(rw, loc, x, sizes));
+    replaceFirstResult(rw, op, reshapeTo(rw, loc, x, sizes));
     return success();
   }
   SmallVector<bool> squeezed(xTy.getRank(), false);
@@ -314,7 +308,7 @@ LogicalResult lowerSqueeze(OnnxNodeOp op, PatternRewriter &rw) {
       sizes.push_back(dimOfr(rw, loc, x, d));
   if (static_cast<int64_t>(sizes.size()) != out.getRank())
     return failNode(rw, op, "the result rank does not match the axes");
-  replaceFirst(rw, op, reshapeTo(rw, loc, x, sizes));
+  replaceFirstResult(rw, op, reshapeTo(rw, loc, x, sizes));
   return success();
 }
 
@@ -333,7 +327,7 @@ LogicalResult lowerUnsqueeze(OnnxNodeOp op, PatternRewriter &rw) {
     SmallVector<OpFoldResult> sizes;
     for (int64_t s : out.getShape())
       sizes.push_back(rw.getIndexAttr(s));
-    replaceFirst(rw, op, reshapeTo(rw, loc, x, sizes));
+    replaceFirstResult(rw, op, reshapeTo(rw, loc, x, sizes));
     return success();
   }
   if (xTy.getRank() + static_cast<int64_t>((*axes)->size()) != outRank)
@@ -349,7 +343,7 @@ LogicalResult lowerUnsqueeze(OnnxNodeOp op, PatternRewriter &rw) {
   for (int64_t d = 0; d < outRank; ++d)
     sizes.push_back(inserted[d] ? OpFoldResult(rw.getIndexAttr(1))
                                 : dimOfr(rw, loc, x, next++));
-  replaceFirst(rw, op, reshapeTo(rw, loc, x, sizes));
+  replaceFirstResult(rw, op, reshapeTo(rw, loc, x, sizes));
   return success();
 }
 
@@ -375,7 +369,7 @@ LogicalResult lowerTranspose(OnnxNodeOp op, PatternRewriter &rw) {
   }
   Location loc = op.getLoc();
   if (llvm::equal(perm, llvm::seq<int64_t>(0, rank))) {
-    replaceFirst(rw, op, x);
+    replaceFirstResult(rw, op, x);
     return success();
   }
   SmallVector<OpFoldResult> sizes;
@@ -383,7 +377,7 @@ LogicalResult lowerTranspose(OnnxNodeOp op, PatternRewriter &rw) {
     sizes.push_back(dimOfr(rw, loc, x, p));
   Value init = emptyTensor(rw, loc, sizes, xTy.getElementType());
   Value t = linalg::TransposeOp::create(rw, loc, x, init, perm).getResult()[0];
-  replaceFirst(rw, op, t);
+  replaceFirstResult(rw, op, t);
   return success();
 }
 
@@ -432,7 +426,7 @@ LogicalResult lowerExpand(OnnxNodeOp op, PatternRewriter &rw) {
                              [](OpBuilder &, Location, ValueRange a) {
                                return a[0];
                              });
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -465,7 +459,7 @@ LogicalResult lowerTile(OnnxNodeOp op, PatternRewriter &rw) {
                             [](OpBuilder &, Location, ValueRange a) {
                               return a[0];
                             });
-  replaceFirst(rw, op, tensor::CollapseShapeOp::create(rw, loc, wide, groups));
+  replaceFirstResult(rw, op, tensor::CollapseShapeOp::create(rw, loc, wide, groups));
   return success();
 }
 
@@ -527,7 +521,7 @@ LogicalResult lowerConstantOfShape(OnnxNodeOp op, PatternRewriter &rw) {
             arith::ConstantOp::create(rw, loc, cast<TypedAttr>(value)).getResult(),
             emptyTensor(rw, loc, sizes, out.getElementType()))
             .getResult(0);
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 
@@ -569,7 +563,7 @@ LogicalResult lowerConstant(OnnxNodeOp op, PatternRewriter &rw) {
   auto vt = dyn_cast<RankedTensorType>(value.getType());
   if (!vt || vt.getElementType() != elt || vt.getRank() != out.getRank())
     return failNode(rw, op, "the value's type does not match the result");
-  replaceFirst(rw, op, arith::ConstantOp::create(rw, op.getLoc(), value));
+  replaceFirstResult(rw, op, arith::ConstantOp::create(rw, op.getLoc(), value));
   return success();
 }
 
@@ -643,7 +637,7 @@ LogicalResult lowerRange(OnnxNodeOp op, PatternRewriter &rw) {
                                       linalg::IndexOp::create(b, loc, 0));
                      });
   }
-  replaceFirst(rw, op, v);
+  replaceFirstResult(rw, op, v);
   return success();
 }
 

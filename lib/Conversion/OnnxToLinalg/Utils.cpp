@@ -62,6 +62,13 @@ void onnx::replaceNode(PatternRewriter &rewriter, OnnxNodeOp op,
   rewriter.replaceOp(op, replacements);
 }
 
+void onnx::replaceFirstResult(PatternRewriter &rewriter, OnnxNodeOp op,
+                              Value first) {
+  SmallVector<Value> values(op->getNumResults(), Value());
+  values[0] = first;
+  replaceNode(rewriter, op, values);
+}
+
 //===----------------------------------------------------------------------===//
 // Scalars and types
 //===----------------------------------------------------------------------===//
