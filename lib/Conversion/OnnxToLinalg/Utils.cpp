@@ -448,37 +448,43 @@ SmallVector<Value> onnx::extractElements(OpBuilder &b, Location loc, Value t) {
   return elements;
 }
 
+/// Element `index` of the static tensor `t` as a constant attribute, or null
+/// when it is not a known constant.
+static Attribute constantElement(Value t, int64_t index) {
+  OpFoldResult element = lookupElement(t, index);
+  if (!element)
+    return {};
+  if (auto attr = dyn_cast<Attribute>(element))
+    return attr;
+  Attribute attr;
+  matchPattern(cast<Value>(element), m_Constant(&attr));
+  return attr;
+}
+
+/// An integer element's value: booleans are 0 and 1, others sign-extended.
+static int64_t intElement(const APInt &v, Type elementType) {
+  return elementType.isInteger(1) ? v.getZExtValue() : v.getSExtValue();
+}
+
 std::optional<SmallVector<int64_t>> onnx::getConstantInts(Value t) {
   auto ty = dyn_cast<RankedTensorType>(t.getType());
   if (!ty || !ty.hasStaticShape() || !isa<IntegerType>(ty.getElementType()))
     return std::nullopt;
+  Type elt = ty.getElementType();
+  SmallVector<int64_t> values;
   DenseIntElementsAttr dense;
   if (matchPattern(t, m_Constant(&dense))) {
-    SmallVector<int64_t> values;
     for (const APInt &v : dense.getValues<APInt>())
-      values.push_back(ty.getElementType().isInteger(1) ? v.getZExtValue()
-                                                        : v.getSExtValue());
+      values.push_back(intElement(v, elt));
     return values;
   }
   if (ty.getNumElements() > 4096)
     return std::nullopt;
-  SmallVector<int64_t> values;
   for (int64_t i = 0, e = ty.getNumElements(); i < e; ++i) {
-    OpFoldResult el = lookupElement(t, i);
-    if (!el)
+    auto attr = dyn_cast_or_null<IntegerAttr>(constantElement(t, i));
+    if (!attr)
       return std::nullopt;
-    if (auto a = dyn_cast<Attribute>(el)) {
-      auto ia = dyn_cast<IntegerAttr>(a);
-      if (!ia)
-        return std::nullopt;
-      values.push_back(ia.getType().isInteger(1) ? ia.getValue().getZExtValue()
-                                                 : ia.getInt());
-      continue;
-    }
-    APInt ap;
-    if (!matchPattern(cast<Value>(el), m_ConstantInt(&ap)))
-      return std::nullopt;
-    values.push_back(ap.getSExtValue());
+    values.push_back(intElement(attr.getValue(), elt));
   }
   return values;
 }
@@ -490,20 +496,10 @@ std::optional<SmallVector<double>> onnx::getConstantFloats(Value t) {
     return std::nullopt;
   SmallVector<double> values;
   for (int64_t i = 0, e = ty.getNumElements(); i < e; ++i) {
-    OpFoldResult el = lookupElement(t, i);
-    if (!el)
+    auto attr = dyn_cast_or_null<FloatAttr>(constantElement(t, i));
+    if (!attr)
       return std::nullopt;
-    if (auto a = dyn_cast<Attribute>(el)) {
-      auto fa = dyn_cast<FloatAttr>(a);
-      if (!fa)
-        return std::nullopt;
-      values.push_back(fa.getValueAsDouble());
-      continue;
-    }
-    FloatAttr fa;
-    if (!matchPattern(cast<Value>(el), m_Constant(&fa)))
-      return std::nullopt;
-    values.push_back(fa.getValueAsDouble());
+    values.push_back(attr.getValueAsDouble());
   }
   return values;
 }
