@@ -41,9 +41,8 @@ void _mlir_ciface_tfm_rt_batch_matmul_f32(StridedMemRefType<float, 3> *A,
                                           StridedMemRefType<float, 3> *B,
                                           StridedMemRefType<float, 3> *C);
 
-/// C[b, m, n] += sum_k A[b, m, k] * B[b, n, k] (B transposed, as in
-/// attention's Q * K^T).
-// C = A·B, overwriting C (its old contents are never read).
+/// C = A * B like the two above, but overwriting C: its old contents are
+/// never read (BLAS beta = 0), so the zero fill before a GEMM is not needed.
 void _mlir_ciface_tfm_rt_matmul_set_f32(StridedMemRefType<float, 2> *A,
                                         StridedMemRefType<float, 2> *B,
                                         StridedMemRefType<float, 2> *C);
@@ -51,6 +50,8 @@ void _mlir_ciface_tfm_rt_batch_matmul_set_f32(StridedMemRefType<float, 3> *A,
                                               StridedMemRefType<float, 3> *B,
                                               StridedMemRefType<float, 3> *C);
 
+/// C[b, m, n] += sum_k A[b, m, k] * B[b, n, k] (B transposed, as in
+/// attention's Q * K^T).
 void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
     StridedMemRefType<float, 3> *A, StridedMemRefType<float, 3> *B,
     StridedMemRefType<float, 3> *C);
