@@ -671,17 +671,11 @@ LogicalResult lowerDropout(OnnxNodeOp op, PatternRewriter &rw) {
   Value x = op.getInput(0);
   if (!x)
     return failNode(rw, op, "the input is missing");
-  if (op.getVersion() >= 12) {
-    if (Value training = op.getInput(2)) {
-      auto mode = getConstantInts(training);
-      if (!mode || mode->size() != 1)
-        return failNode(rw, op, "training_mode must be a constant");
-      if ((*mode)[0] != 0)
-        return failNode(rw, op, "training mode is not supported");
-    }
-  } else if (op.getVersion() < 7 && op.getIntAttr("is_test", 0) == 0) {
+  std::optional<bool> training = op.getDropoutTrainingMode();
+  if (!training)
+    return failNode(rw, op, "training_mode must be a constant");
+  if (*training)
     return failNode(rw, op, "training mode is not supported");
-  }
   SmallVector<Value> results{x};
   for (unsigned i = 1; i < op->getNumResults(); ++i) {
     Value mask;

@@ -54,13 +54,9 @@ static const LoweringTable &table() {
   return t;
 }
 
-static bool isDefaultDomain(StringRef domain) {
-  return domain.empty() || domain == "ai.onnx";
-}
-
 LoweringFn onnx::lookupLowering(StringRef domain, StringRef opType,
                                 int64_t version) {
-  if (!isDefaultDomain(domain) || version > kMaxOpset)
+  if (!isDefaultOnnxDomain(domain) || version > kMaxOpset)
     return nullptr;
   auto it = table().byType.find(opType);
   if (it == table().byType.end())
@@ -338,17 +334,6 @@ struct LoweringRewriter : PatternRewriter {
       : PatternRewriter(ctx, listener) {}
 };
 
-/// "ONNX node 'name' (op type 'T', domain 'ai.onnx', opset N)".
-std::string describeNode(OnnxNodeOp op) {
-  std::string s = "ONNX node";
-  if (auto name = op.getNodeName())
-    s += " '" + name->str() + "'";
-  s += " (op type '" + op.getOpType().str() + "', domain '" +
-       (op.getDomain().empty() ? std::string("ai.onnx") : op.getDomain().str()) +
-       "', opset " + std::to_string(op.getVersion()) + ")";
-  return s;
-}
-
 struct ConvertOnnxToLinalgPass
     : mlir::tfm::impl::ConvertOnnxToLinalgBase<ConvertOnnxToLinalgPass> {
   void runOnOperation() override {
@@ -367,14 +352,14 @@ struct ConvertOnnxToLinalgPass
     for (OnnxNodeOp op : nodes) {
       if (!isOnnxOpSupported(op.getDomain(), op.getOpType(),
                              op.getVersion())) {
-        op.emitError() << "unsupported " << describeNode(op);
+        op.emitError() << "unsupported " << op.describe();
         failed = true;
         continue;
       }
       listener.reason.clear();
       rewriter.setInsertionPoint(op);
       if (mlir::failed(lowerNode(op, rewriter))) {
-        op.emitError() << "cannot legalise " << describeNode(op) << ": "
+        op.emitError() << "cannot legalise " << op.describe() << ": "
                        << (listener.reason.empty() ? "unknown reason"
                                                    : listener.reason);
         failed = true;

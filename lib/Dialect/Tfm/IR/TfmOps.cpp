@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -541,9 +542,40 @@ SmallVector<int64_t> OnnxNodeOp::getTransposePerm(int64_t rank) {
   return reversed;
 }
 
-std::string OnnxNodeOp::describe() {
-  std::string s = getOpType().str();
-  if (auto name = getNodeName())
-    s += " '" + name->str() + "'";
+bool mlir::tfm::isDefaultOnnxDomain(StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+std::string mlir::tfm::describeOnnxNode(StringRef nodeName, StringRef opType,
+                                        StringRef domain, int64_t version) {
+  std::string s = "ONNX node";
+  if (!nodeName.empty())
+    s += " '" + nodeName.str() + "'";
+  s += " (op type '" + opType.str() + "', domain '" +
+       (isDefaultOnnxDomain(domain) ? std::string("ai.onnx") : domain.str()) +
+       "', opset " + std::to_string(version) + ")";
   return s;
+}
+
+bool OnnxNodeOp::isDefaultDomain() { return isDefaultOnnxDomain(getDomain()); }
+
+std::optional<bool> OnnxNodeOp::getDropoutTrainingMode() {
+  int64_t version = getVersion();
+  if (version < 7)
+    return getIntAttr("is_test", 0) == 0;
+  if (version < 12)
+    return false;
+  Value mode = getInput(2);
+  if (!mode)
+    return false;
+  DenseElementsAttr attr;
+  if (!matchPattern(mode, m_Constant(&attr)) || attr.getNumElements() != 1 ||
+      !attr.getElementType().isSignlessInteger())
+    return std::nullopt;
+  return !(*attr.getValues<APInt>().begin()).isZero();
+}
+
+std::string OnnxNodeOp::describe() {
+  return describeOnnxNode(getNodeName().value_or(""), getOpType(), getDomain(),
+                          getVersion());
 }

@@ -28,4 +28,17 @@ class YieldOp;
 #define GET_OP_CLASSES
 #include "tfm/Dialect/Tfm/IR/TfmOps.h.inc"
 
+namespace mlir::tfm {
+
+/// Whether `domain` is ONNX's default domain ("" or "ai.onnx").
+bool isDefaultOnnxDomain(StringRef domain);
+
+/// "ONNX node 'NAME' (op type 'T', domain 'D', opset N)", the default domain
+/// spelt ai.onnx and the name left out when empty: how diagnostics name a
+/// node, in the importer and after it.
+std::string describeOnnxNode(StringRef nodeName, StringRef opType,
+                             StringRef domain, int64_t version);
+
+} // namespace mlir::tfm
+
 #endif // TFM_DIALECT_TFM_IR_TFMOPS_H

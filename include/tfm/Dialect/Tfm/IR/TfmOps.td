@@ -467,9 +467,16 @@ def Tfm_OnnxNodeOp : Tfm_Op<"onnx_node", [Pure]> {
     StringRef getStringAttr(StringRef name, StringRef defaultValue);
     /// INTS attribute `name`, if present.
     std::optional<SmallVector<int64_t>> getIntsAttr(StringRef name);
+    /// Whether the node is in ONNX's default domain ("" or "ai.onnx").
+    bool isDefaultDomain();
     /// A Transpose's `perm`, or its default (the dimensions reversed).
     SmallVector<int64_t> getTransposePerm(int64_t rank);
-    /// "<op_type> '<node_name>'" for diagnostics.
+    /// Whether a Dropout drops at random: false in inference mode (opset < 7
+    /// with `is_test` set; opsets 7-11; no `training_mode` input or a
+    /// constant false one from opset 12), where it is the identity on its
+    /// first result; nullopt when `training_mode` is not a constant.
+    std::optional<bool> getDropoutTrainingMode();
+    /// The node as diagnostics name it (see describeOnnxNode).
     std::string describe();
   }];
 }

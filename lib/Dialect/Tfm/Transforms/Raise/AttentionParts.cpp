@@ -186,6 +186,7 @@ std::optional<SmallVector<int64_t>> asInts(const Tensor &t) {
 }
 
 std::optional<Tensor> Evaluator::eval(Value v, int depth) {
+  v = skipNoOps(v);
   if (depth > 64 || !v)
     return std::nullopt;
   auto it = cache.find(v);
@@ -234,7 +235,7 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
                                                   std::multiplies<int64_t>()))};
     return t;
   }
-  if (type == "Identity" || type == "Dropout" || type == "Cast" || type == "CastLike") {
+  if (type == "Cast" || type == "CastLike") {
     auto x = in(0);
     if (!x)
       return std::nullopt;

@@ -213,9 +213,9 @@ struct TfmFoldOnnxShapesPass
           continue;
         if (foldToConstant(node, shapes) || foldConstantOfShape(node))
           continue;
-        // Identity, Dropout and same-type Casts are their input (which keeps
-        // a shared initializer shared).
-        if (node.getNumResults() >= 1 && onnx::skipNoOps(node.getResult(0)) != node.getResult(0)) {
+        // Identity, inference-mode Dropouts and same-type Casts are their
+        // input (which keeps a shared initializer shared).
+        if (onnx::skipNoOps(node.getResult(0)) != node.getResult(0)) {
           node.getResult(0).replaceAllUsesWith(node.getInput(0));
           continue;
         }

@@ -25,25 +25,17 @@ inline OnnxNodeOp nodeOf(Value v, StringRef opType) {
   return node;
 }
 
-/// Follows Identity nodes and Casts that do not change the type.
+/// Follows Identity nodes, inference-mode Dropouts and Casts that do not
+/// change the type.
 inline Value skipNoOps(Value v) {
   while (v) {
     auto node = v.getDefiningOp<OnnxNodeOp>();
-    if (!node || !node.getDomain().empty() || node.getNumResults() < 1 ||
+    if (!node || !node.isDefaultDomain() || node.getNumResults() < 1 ||
         v != node.getResult(0))
       return v;
     StringRef t = node.getOpType();
-    // Dropout is the identity in inference mode: no training_mode input, or
-    // a constant false one.
-    auto inferenceDropout = [&] {
-      Value mode = node.getInput(2);
-      if (!mode)
-        return true;
-      auto cst = mode.getDefiningOp<arith::ConstantOp>();
-      auto attr = cst ? dyn_cast<DenseIntElementsAttr>(cst.getValue()) : nullptr;
-      return attr && attr.getNumElements() == 1 && (*attr.begin()).isZero();
-    };
-    bool noop = t == "Identity" || (t == "Dropout" && inferenceDropout()) ||
+    bool noop = t == "Identity" ||
+                (t == "Dropout" && node.getDropoutTrainingMode() == false) ||
                 ((t == "Cast" || t == "CastLike") && node.getInput(0) &&
                  node.getInput(0).getType() == v.getType());
     if (!noop)

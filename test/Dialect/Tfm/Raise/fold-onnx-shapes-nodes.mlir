@@ -1,0 +1,40 @@
+// RUN: tfm-opt %s --tfm-fold-onnx-shapes --split-input-file | FileCheck %s
+
+// Dropout is its input only in inference mode: without training_mode, with a
+// constant false one, at opsets 7-11, and before opset 7 with is_test set.
+// In training mode (constant true, or is_test unset before opset 7) it is
+// kept, as is one whose mode is not known.
+// CHECK-LABEL: func.func @dropout
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %[[M:.*]]: tensor<i1>)
+// CHECK-DAG: %[[T:.*]] = arith.constant dense<true> : tensor<i1>
+// CHECK-DAG: %[[TRAIN:.*]] = tfm.onnx_node "Dropout"(%[[X]], %{{.*}}, %[[T]]) <{version = 13 : i64}>
+// CHECK-DAG: %[[OLD:.*]] = tfm.onnx_node "Dropout"(%[[X]]) <{version = 6 : i64}>
+// CHECK-DAG: %[[DYN:.*]] = tfm.onnx_node "Dropout"(%[[X]], %{{.*}}, %[[M]]) <{version = 13 : i64}>
+// CHECK: return %[[X]], %[[X]], %[[X]], %[[X]], %[[TRAIN]], %[[OLD]], %[[DYN]]
+func.func @dropout(%x: tensor<4xf32>, %m: tensor<i1>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %r = arith.constant dense<0.5> : tensor<f32>
+  %f = arith.constant dense<false> : tensor<i1>
+  %t = arith.constant dense<true> : tensor<i1>
+  %0 = tfm.onnx_node "Dropout"(%x, %r) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %1 = tfm.onnx_node "Dropout"(%x, %r, %f) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  %2 = tfm.onnx_node "Dropout"(%x) <{version = 10 : i64}> : (tensor<4xf32>) -> tensor<4xf32>
+  %3 = tfm.onnx_node "Dropout"(%x) <{onnx_attrs = {is_test = 1 : i64}, version = 6 : i64}> : (tensor<4xf32>) -> tensor<4xf32>
+  %4 = tfm.onnx_node "Dropout"(%x, %r, %t) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  %5 = tfm.onnx_node "Dropout"(%x) <{version = 6 : i64}> : (tensor<4xf32>) -> tensor<4xf32>
+  %6 = tfm.onnx_node "Dropout"(%x, %r, %m) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A training-mode Dropout of a constant is not folded into a constant.
+// CHECK-LABEL: func.func @dropout_of_constant
+// CHECK: %[[D:.*]] = tfm.onnx_node "Dropout"
+// CHECK: return %[[D]]
+func.func @dropout_of_constant() -> tensor<4xf32> {
+  %x = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %r = arith.constant dense<0.5> : tensor<f32>
+  %t = arith.constant dense<true> : tensor<i1>
+  %d = tfm.onnx_node "Dropout"(%x, %r, %t) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  return %d : tensor<4xf32>
+}
