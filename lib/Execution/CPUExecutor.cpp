@@ -17,6 +17,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -139,8 +140,17 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
   }
   fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
               UnitAttr::get(module.getContext()));
-  // The tfm argument and result attributes (names, dim names) are read;
-  // LLVM translation has no use for them and warns.
+
+  PassManager pm(module.getContext());
+  TfmToCPUPipelineOptions pipelineOptions;
+  pipelineOptions.useRuntimeGemm = options.runtimeGemm;
+  buildTfmToCPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(module)))
+    return makeError("lowering to the CPU failed (see the diagnostics above)");
+
+  // The tfm argument and result attributes (names, dim names) served the
+  // signature above and the pipeline's shape folding (equal dim names are
+  // equal extents); LLVM translation has no use for them and warns.
   auto stripTfmAttrs = [](DictionaryAttr attrs) {
     SmallVector<NamedAttribute> kept;
     if (attrs)
@@ -149,17 +159,12 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
           kept.push_back(a);
     return kept;
   };
-  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-    fn.setArgAttrs(i, stripTfmAttrs(fn.getArgAttrDict(i)));
-  for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    fn.setResultAttrs(i, stripTfmAttrs(fn.getResultAttrDict(i)));
-
-  PassManager pm(module.getContext());
-  TfmToCPUPipelineOptions pipelineOptions;
-  pipelineOptions.useRuntimeGemm = options.runtimeGemm;
-  buildTfmToCPUPipeline(pm, pipelineOptions);
-  if (failed(pm.run(module)))
-    return makeError("lowering to the CPU failed (see the diagnostics above)");
+  module.walk([&](FunctionOpInterface f) {
+    for (unsigned i = 0; i < f.getNumArguments(); ++i)
+      f.setArgAttrs(i, stripTfmAttrs(f.getArgAttrDict(i)));
+    for (unsigned i = 0; i < f.getNumResults(); ++i)
+      f.setResultAttrs(i, stripTfmAttrs(f.getResultAttrDict(i)));
+  });
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
