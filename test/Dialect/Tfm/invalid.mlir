@@ -139,7 +139,7 @@ func.func @attn_mask_i8(%q: tensor<2x8x64xf32>, %m: tensor<8x8xi8>) -> tensor<2x
 // attention (ODS): operandSegmentSizes must add up to the operand count.
 func.func @attn_segments(%q: tensor<2x8x64xf32>) -> tensor<2x8x64xf32> {
   // expected-error @+1 {{'tfm.attention' op operand count (3) does not match with the total size (4) specified in attribute 'operandSegmentSizes'}}
-  %a = "tfm.attention"(%q, %q, %q) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+  %a = "tfm.attention"(%q, %q, %q) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
   return %a : tensor<2x8x64xf32>
 }
 
@@ -376,7 +376,7 @@ func.func @attn_mask_rank2_query(%q: tensor<2x8x64xf32>, %m: tensor<4x8xi1>) -> 
 // attention: key_bias without value_bias (only expressible in generic form).
 func.func @attn_key_bias_alone(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>) -> tensor<2x8x64xf32> {
   // expected-error @+1 {{'tfm.attention' op key_bias and value_bias must be given together}}
-  %a = "tfm.attention"(%q, %q, %q, %kb) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>) -> tensor<2x8x64xf32>
+  %a = "tfm.attention"(%q, %q, %q, %kb) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>) -> tensor<2x8x64xf32>
   return %a : tensor<2x8x64xf32>
 }
 
@@ -385,7 +385,7 @@ func.func @attn_key_bias_alone(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>) 
 // attention: value_bias without key_bias (only expressible in generic form).
 func.func @attn_value_bias_alone(%q: tensor<2x8x64xf32>, %vb: tensor<4x1x16xf32>) -> tensor<2x8x64xf32> {
   // expected-error @+1 {{'tfm.attention' op key_bias and value_bias must be given together}}
-  %a = "tfm.attention"(%q, %q, %q, %vb) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>) -> tensor<2x8x64xf32>
+  %a = "tfm.attention"(%q, %q, %q, %vb) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>) -> tensor<2x8x64xf32>
   return %a : tensor<2x8x64xf32>
 }
 
@@ -441,6 +441,81 @@ func.func @attn_value_bias_dim(%q: tensor<2x8x64xf32>, %v: tensor<2x8x128xf32>, 
   // expected-error @+1 {{'tfm.attention' op value_bias head dim 16 does not match value head dim 32}}
   %a = tfm.attention %q, %q, %v kv_bias(%kb, %kb) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x128xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>) -> tensor<2x8x128xf32>
   return %a : tensor<2x8x128xf32>
+}
+
+// -----
+
+// attention: bias_mask masks bias slots, so it needs kv_bias (only
+// expressible in generic form).
+func.func @attn_bias_mask_no_slots(%q: tensor<2x8x64xf32>, %bm: tensor<8x1xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask needs key_bias and value_bias (it masks the bias slots)}}
+  %a = "tfm.attention"(%q, %q, %q, %bm) <{num_heads = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1>}> : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<8x1xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: bias_mask is i1 or has the query element type.
+func.func @attn_bias_mask_elt(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>, %bm: tensor<8x1xf16>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask must be i1 (true = visible) or have the query element type 'f32', got 'f16'}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>, tensor<8x1xf16>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: bias_mask has rank 2 to 4.
+func.func @attn_bias_mask_rank_low(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>, %bm: tensor<1xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask must have rank 2 to 4 (broadcast to [batch, heads, query, slot]), got rank 1}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>, tensor<1xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: bias_mask has rank 2 to 4.
+func.func @attn_bias_mask_rank_high(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>, %bm: tensor<1x2x4x8x1xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask must have rank 2 to 4 (broadcast to [batch, heads, query, slot]), got rank 5}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>, tensor<1x2x4x8x1xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: the bias_mask batch axis broadcasts to the batch size.
+func.func @attn_bias_mask_batch(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>, %bm: tensor<3x1x8x1xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask dimension 0 (batch) has size 3, which does not broadcast to 2}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>, tensor<3x1x8x1xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: the bias_mask heads axis broadcasts to num_heads (not to
+// num_kv_heads).
+func.func @attn_bias_mask_heads(%q: tensor<2x8x64xf32>, %k: tensor<2x8x32xf32>, %kb: tensor<2x1x16xf32>, %bm: tensor<2x8x1xf32>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask dimension 0 (heads) has size 2, which does not broadcast to 4}}
+  %a = tfm.attention %q, %k, %k kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64, num_kv_heads = 2 : i64} : (tensor<2x8x64xf32>, tensor<2x8x32xf32>, tensor<2x8x32xf32>, tensor<2x1x16xf32>, tensor<2x1x16xf32>, tensor<2x8x1xf32>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: the bias_mask query axis broadcasts to the query length.
+func.func @attn_bias_mask_query(%q: tensor<2x8x64xf32>, %kb: tensor<4x1x16xf32>, %bm: tensor<7x1xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask dimension 0 (query) has size 7, which does not broadcast to 8}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x1x16xf32>, tensor<4x1x16xf32>, tensor<7x1xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
+}
+
+// -----
+
+// attention: the bias_mask slot axis broadcasts to the slot count P (not to
+// the key length).
+func.func @attn_bias_mask_slots(%q: tensor<2x8x64xf32>, %kb: tensor<4x2x16xf32>, %bm: tensor<8x8xi1>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{'tfm.attention' op bias_mask dimension 1 (slot) has size 8, which does not broadcast to 2}}
+  %a = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 4 : i64} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<4x2x16xf32>, tensor<4x2x16xf32>, tensor<8x8xi1>) -> tensor<2x8x64xf32>
+  return %a : tensor<2x8x64xf32>
 }
 
 // -----

@@ -39,11 +39,11 @@ func.func @linear_refined_result(%x: tensor<?x8x64xf32>, %w: tensor<64x96xf32>) 
 // CHECK-SAME: (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x3x16xf32>, tensor<2x3x24xf32>) -> tensor<2x?x96xf32>
 // CHECK: tfm.attention %[[Q]], %[[K]], %[[V]] mask(%[[M]]) kv_bias(%[[KB]], %[[VB]]) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
 // GENERIC-LABEL: sym_name = "attention"
-// GENERIC: "tfm.attention"({{.*}}) <{num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>}>
-// GENERIC: "tfm.attention"({{.*}}) <{causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>, scale = 1.250000e-01 : f64}>
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1>
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1>
+// GENERIC: "tfm.attention"({{.*}}) <{num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0>}>
+// GENERIC: "tfm.attention"({{.*}}) <{causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>, scale = 1.250000e-01 : f64}>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>
 func.func @attention(%q: tensor<2x?x64xf32>, %k: tensor<2x?x32xf32>, %v: tensor<2x?x48xf32>,
                      %m: tensor<2x1x1x?xi1>, %am: tensor<?x?xf32>,
                      %kb: tensor<2x3x16xf32>, %vb: tensor<2x3x24xf32>) {
@@ -57,6 +57,27 @@ func.func @attention(%q: tensor<2x?x64xf32>, %k: tensor<2x?x32xf32>, %v: tensor<
       : (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x3x16xf32>, tensor<2x3x24xf32>) -> tensor<2x?x96xf32>
   %4 = tfm.attention %q, %k, %v mask(%m) kv_bias(%kb, %vb) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
       : (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x1x1x?xi1>, tensor<2x3x16xf32>, tensor<2x3x24xf32>) -> tensor<2x?x96xf32>
+  return
+}
+
+// Bias slots with a bias_mask: i1 (visibility) and float (added to the slot
+// logits), right-aligned like mask, together with a mask and causal.
+// CHECK-LABEL: func.func @attention_bias_mask
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<2x?x64xf32>, %[[K:[^:]*]]: tensor<2x?x32xf32>, %[[V:[^:]*]]: tensor<2x?x48xf32>, %[[M:[^:]*]]: tensor<2x1x1x?xi1>, %[[KB:[^:]*]]: tensor<2x3x16xf32>, %[[VB:[^:]*]]: tensor<2x3x24xf32>, %[[BM:[^:]*]]: tensor<2x1x?x3xi1>, %[[BF:[^:]*]]: tensor<?x1xf32>)
+// CHECK: tfm.attention %[[Q]], %[[K]], %[[V]] kv_bias(%[[KB]], %[[VB]]) bias_mask(%[[BM]]) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64}
+// CHECK-SAME: (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x3x16xf32>, tensor<2x3x24xf32>, tensor<2x1x?x3xi1>) -> tensor<2x?x96xf32>
+// CHECK: tfm.attention %[[Q]], %[[K]], %[[V]] mask(%[[M]]) kv_bias(%[[KB]], %[[VB]]) bias_mask(%[[BF]]) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
+// CHECK-SAME: tensor<?x1xf32>) -> tensor<2x?x96xf32>
+// GENERIC-LABEL: sym_name = "attention_bias_mask"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 1>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1>
+func.func @attention_bias_mask(%q: tensor<2x?x64xf32>, %k: tensor<2x?x32xf32>, %v: tensor<2x?x48xf32>,
+                               %m: tensor<2x1x1x?xi1>, %kb: tensor<2x3x16xf32>, %vb: tensor<2x3x24xf32>,
+                               %bm: tensor<2x1x?x3xi1>, %bf: tensor<?x1xf32>) {
+  %0 = tfm.attention %q, %k, %v kv_bias(%kb, %vb) bias_mask(%bm) {num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+      : (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x3x16xf32>, tensor<2x3x24xf32>, tensor<2x1x?x3xi1>) -> tensor<2x?x96xf32>
+  %1 = tfm.attention %q, %k, %v mask(%m) kv_bias(%kb, %vb) bias_mask(%bf) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
+      : (tensor<2x?x64xf32>, tensor<2x?x32xf32>, tensor<2x?x48xf32>, tensor<2x1x1x?xi1>, tensor<2x3x16xf32>, tensor<2x3x24xf32>, tensor<?x1xf32>) -> tensor<2x?x96xf32>
   return
 }
 

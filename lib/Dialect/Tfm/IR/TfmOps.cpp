@@ -158,23 +158,34 @@ double AttentionOp::getEffectiveScale() {
   return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
 }
 
-/// Checks that `maskTy` broadcasts to [B, H, Sq, Skv] (right-aligned).
-static LogicalResult verifyMaskShape(AttentionOp op, RankedTensorType maskTy,
-                                     ArrayRef<int64_t> target) {
+/// Checks that the mask operand `name` (`mask` or `bias_mask`) of type
+/// `maskTy` has an element type the op accepts and broadcasts to `target`
+/// ([B, H, Sq, Skv] or [B, H, Sq, P], right-aligned). `lastAxis` names the
+/// last dimension in messages.
+static LogicalResult verifyMaskOperand(AttentionOp op, StringRef name,
+                                       RankedTensorType maskTy,
+                                       ArrayRef<int64_t> target,
+                                       StringRef lastAxis) {
+  Type elt = op.getQuery().getType().getElementType();
+  if (!maskTy.getElementType().isInteger(1) && maskTy.getElementType() != elt)
+    return op.emitOpError()
+           << name << " must be i1 (true = visible) or have the query element "
+           << "type " << elt << ", got " << maskTy.getElementType();
   int64_t rank = maskTy.getRank();
   if (rank < 2 || rank > 4)
-    return op.emitOpError("mask must have rank 2 to 4 (broadcast to "
-                          "[batch, heads, query, key]), got rank ")
-           << rank;
-  static const char *names[] = {"batch", "heads", "query", "key"};
+    return op.emitOpError()
+           << name << " must have rank 2 to 4 (broadcast to [batch, heads, "
+           << "query, " << lastAxis << "]), got rank " << rank;
+  StringRef names[] = {"batch", "heads", "query", lastAxis};
   for (int64_t i = 0; i < rank; ++i) {
     int64_t axis = 4 - rank + i;
     int64_t m = maskTy.getDimSize(i);
     if (m == 1 || extentsAgree(m, target[axis]))
       continue;
-    return op.emitOpError("mask dimension ")
-           << i << " (" << names[axis] << ") has size " << m
-           << ", which does not broadcast to " << extentStr(target[axis]);
+    return op.emitOpError()
+           << name << " dimension " << i << " (" << names[axis]
+           << ") has size " << m << ", which does not broadcast to "
+           << extentStr(target[axis]);
   }
   return success();
 }
@@ -236,16 +247,12 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("causal attention with more queries (")
            << sq << ") than keys (" << skv << "): the first " << sq - skv
            << " queries would see no key";
-  if (Value mask = getMask()) {
-    auto maskTy = cast<RankedTensorType>(mask.getType());
-    if (!maskTy.getElementType().isInteger(1) && maskTy.getElementType() != elt)
-      return emitOpError("mask must be i1 (true = visible) or have the query "
-                         "element type ")
-             << elt << ", got " << maskTy.getElementType();
-    int64_t batch = qTy.getDimSize(0);
-    if (failed(verifyMaskShape(*this, maskTy, {batch, heads, sq, skv})))
+  int64_t batch = qTy.getDimSize(0);
+  if (Value mask = getMask())
+    if (failed(verifyMaskOperand(*this, "mask",
+                                 cast<RankedTensorType>(mask.getType()),
+                                 {batch, heads, sq, skv}, "key")))
       return failure();
-  }
 
   Value kb = getKeyBias(), vb = getValueBias();
   if (static_cast<bool>(kb) != static_cast<bool>(vb))
@@ -273,6 +280,16 @@ LogicalResult AttentionOp::verify() {
       return emitOpError("value_bias head dim ")
              << extentStr(vbTy.getDimSize(2))
              << " does not match value head dim " << dv;
+  }
+  if (Value biasMask = getBiasMask()) {
+    if (!kb)
+      return emitOpError("bias_mask needs key_bias and value_bias (it masks "
+                         "the bias slots)");
+    int64_t slots = cast<RankedTensorType>(kb.getType()).getDimSize(1);
+    if (failed(verifyMaskOperand(*this, "bias_mask",
+                                 cast<RankedTensorType>(biasMask.getType()),
+                                 {batch, heads, sq, slots}, "slot")))
+      return failure();
   }
 
   auto alpha = getAlpha(), beta = getBeta(), gamma = getGamma();

@@ -82,6 +82,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
                  float: added to the logits;  i1: true = visible
     key_bias   : [Hkv, P, D]          (optional, with value_bias)
     value_bias : [Hkv, P, Dv]
+    bias_mask  : broadcastable to [B, H, Sq, P] (optional, needs key_bias;
+                 rank 2 to 4) float: added to the slot logits;  i1: true = visible
     result     : [B, Sq, H·Dv]
     ```
     Query head `h` reads key/value head `g = h / (H / Hkv)` (GQA; MQA when
@@ -100,12 +102,19 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
     that sees no key at all (a fully masked row) produces zeros.
 
     Explicit key/value bias slots (Sun et al. 2024) prepend `P` per-KV-head
-    key/value pairs that are visible to every query, also under causal
-    masking and masks (the mask covers only the `Skv` runtime keys):
+    key/value pairs. `mask` covers only the `Skv` runtime keys and causal
+    masking never applies to the slots; their visibility is set by
+    `bias_mask` alone (absent: every slot is visible to every query):
     ```
-    K' = [key_bias[g]; K]    V' = [value_bias[g]; V]    L' = [s·Q key_bias[g]ᵀ, L]
+    K' = [key_bias[g]; K]    V' = [value_bias[g]; V]
+    L' = [s·Q key_bias[g]ᵀ + N, L]
     out[b, :, h·Dv : (h+1)·Dv] = softmax_row(L') · V'
     ```
+    `N` is `bias_mask` broadcast to `[B, H, Sq, P]` like `mask` (right-aligned,
+    size-1 dimensions broadcast): added as is when it is float, 0 / -inf
+    when it is i1. A sliding window, for example, hides a slot that stands
+    for a token the window has left. A row whose slots and runtime keys are
+    all hidden produces zeros, as above.
     Shaped attention (He & Hofmann 2023) is selected by giving the per-head
     coefficients `alpha`, `beta` and `gamma` (all three, `H` entries each):
     ```
@@ -131,6 +140,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
     Optional<Tfm_MaskTensor>:$mask,
     Optional<Tfm_FloatTensor>:$key_bias,
     Optional<Tfm_FloatTensor>:$value_bias,
+    Optional<Tfm_MaskTensor>:$bias_mask,
     Tfm_PositiveI64:$num_heads,
     OptionalAttr<Tfm_PositiveI64>:$num_kv_heads,
     OptionalAttr<F64Attr>:$scale,
@@ -143,6 +153,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments,
     $query `,` $key `,` $value
     (`mask` `(` $mask^ `)`)?
     (`kv_bias` `(` $key_bias^ `,` $value_bias `)`)?
+    (`bias_mask` `(` $bias_mask^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -1018,7 +1018,7 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
   SymShape outShape{(*qs)[0], (*qs)[2], SymExpr::constant(*heads * *valueDim)};
   auto attn = AttentionOp::create(
       builder, loc, typeFor(outShape, elementTypeOf(q3)), q3, k3, v3, mask, keyBias,
-      valueBias, builder.getI64IntegerAttr(*heads),
+      valueBias, /*biasMask=*/Value(), builder.getI64IntegerAttr(*heads),
       kvHeads != *heads ? builder.getI64IntegerAttr(kvHeads) : IntegerAttr(),
       builder.getF64FloatAttr(scale), causal ? builder.getUnitAttr() : UnitAttr(),
       shaped.combined ? builder.getDenseF64ArrayAttr(shaped.alpha) : DenseF64ArrayAttr(),
