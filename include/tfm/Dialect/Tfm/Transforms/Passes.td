@@ -189,4 +189,141 @@ def TfmFoldIdentityWeights : Pass<"tfm-fold-identity-weights"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Massive activations (Sun et al. 2024). These passes compile and run a copy
+// of the model on the CPU (in a context of their own), so they live in the
+// TfmCalibration library.
+//===----------------------------------------------------------------------===//
+
+def TfmFindMassiveActivations
+    : Pass<"tfm-find-massive-activations", "::mlir::ModuleOp"> {
+  let summary = "Find massive activations in the residual stream by running the model";
+  let description = [{
+    Runs the entry function on the CPU over calibration sequences (batch 1
+    each) and records the output of every top-level `tfm.block` (the
+    residual stream after each layer; layer 0 is the output of the first
+    block, so run `--tfm-raise` first on imported models). An activation
+    `a` of the hidden state `h` [T, D] of one sequence is *massive* (Sun et
+    al. 2024, §2) when `|a| > magnitude` and `|a| ≥ ratio · median(|h|)`.
+
+    Calibration sequences come from `calibration=IDS.npy` (int64 [N, T]) or
+    are `sequences` seeded random sequences of `length` tokens whose first
+    token is `first-token` (when given). Position-id arguments get 0..T-1.
+
+    Each (layer, token position, feature dim) flagged in at least one
+    sequence is reported, with the mean and standard deviation of its value
+    over the sequences that flag it, how many do, and the token ids at that
+    position there. Per layer, the profile of the paper's Figure 2: the
+    top-3 magnitudes and the median magnitude, averaged over the sequences.
+    When nothing meets the criterion the report names the strongest
+    candidate (largest |a| / median) and says it is below the threshold.
+
+    Output: remarks on the blocks, `report=OUT.json`:
+    ```json
+    {"massive": [{"layer": 1, "token": 0, "dim": 7, "mean": 2431.2,
+                  "std": 0.4, "count": 8, "token_ids": [1]}, ...],
+     "layers": [{"layer": 0, "top": [a, b, c], "median": m}, ...],
+     "criterion": {"magnitude": 100, "ratio": 1000},
+     "sequences": 8, "length": 64,
+     "strongest": {"layer": l, "token": t, "dim": d, "magnitude": x,
+                   "ratio": r, "massive": false}}
+    ```
+    and with `plot=PROFILE.svg` the layer-wise profile as an SVG line chart
+    (log scale). The module is not modified.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Function to run">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "int64 .npy file of token ids [N, T] to run on">,
+    Option<"firstToken", "first-token", "int64_t", /*default=*/"-1",
+           "First token of the random sequences (e.g. BOS); -1: random too">,
+    Option<"sequences", "sequences", "int64_t", /*default=*/"8",
+           "Number of random calibration sequences">,
+    Option<"length", "length", "int64_t", /*default=*/"64",
+           "Length of the random calibration sequences">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the random calibration sequences">,
+    Option<"magnitude", "magnitude", "double", /*default=*/"100.0",
+           "An activation must exceed this magnitude">,
+    Option<"ratio", "ratio", "double", /*default=*/"1000.0",
+           "... and be at least this many times the median |a| of its hidden state">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the JSON report to this file ('-': stdout)">,
+    Option<"plot", "plot", "std::string", /*default=*/"\"\"",
+           "Draw the layer-wise profile to this .svg file">,
+  ];
+}
+
+def TfmMassiveActivationsToBias
+    : Pass<"tfm-massive-activations-to-bias", "::mlir::ModuleOp"> {
+  let summary = "Turn a fixed first token's massive activations into explicit attention bias";
+  let description = [{
+    `mode=exact` (default; needs `first-token=ID`): in a causal model whose
+    first token is always `ID` (BOS, or a learned sink), position 0's hidden
+    states, and so its keys (after rotary, the identity at position 0) and
+    values in every layer, are constants. The pass computes them by running
+    the model on `[ID]`, appends them to every attention's key/value bias
+    slots, and drops the token from the runtime sequence: the rewritten
+    entry takes `ids[:, 1:]` (and position ids `[:, 1:]`, unchanged values)
+    and returns the outputs of tokens 1..T. Position-dependent inputs of
+    the remaining tokens (rotary tables, position embeddings, masks) are
+    computed for the full sequence and sliced, so tokens keep their absolute
+    positions; a mask's column for token 0 becomes the `bias_mask` of the
+    new slot, so sliding windows still hide it from distant queries. Exact
+    up to float summation order (PASSES.md §3.c, class E1).
+
+    Preconditions, each reported as an error naming the op when it fails
+    (the module is then left unchanged):
+    - every attention is causal: the `causal` attribute, or a mask that
+      hides every later key (checked by running the model) and does not
+      depend on the token ids; no shaped attention (its uniform term mixes
+      token 0 into every row);
+    - the first token is fixed: `first-token` is given; the entry has no
+      padding-mask argument (left padding would move the token);
+    - the ops between the embedding and the outputs act on each token
+      separately, apart from the attentions.
+
+    `mode=approximate` (opt-in, any model): finds massive activations as
+    `tfm-find-massive-activations` does (same calibration options) and
+    replaces them, at the layer where each first appears, by their
+    calibration means, for every flagged token position except a fixed
+    first token's (which `mode=exact` handles). The change is not exact:
+    the pass runs the original and the rewritten model on `holdout` fresh
+    random sequences and reports the largest output error (remark, and
+    `report=OUT.json`).
+
+    `negative-control=restart-positions|ignore-window` deliberately breaks
+    the exact rewrite (tokens restart at position 0; the window no longer
+    hides the slot): for tests that prove a comparison can catch either.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Function to rewrite">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"exact\"",
+           "exact (fixed first token into bias slots) or approximate (set to calibration means)">,
+    Option<"firstToken", "first-token", "int64_t", /*default=*/"-1",
+           "The fixed first token (exact mode: required)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "approximate: int64 .npy file of token ids [N, T]">,
+    Option<"sequences", "sequences", "int64_t", /*default=*/"8",
+           "approximate: number of random calibration sequences">,
+    Option<"length", "length", "int64_t", /*default=*/"64",
+           "approximate: length of the calibration and held-out sequences">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "approximate: seed of the random sequences">,
+    Option<"holdout", "holdout", "int64_t", /*default=*/"4",
+           "approximate: held-out random sequences to measure the error on">,
+    Option<"magnitude", "magnitude", "double", /*default=*/"100.0",
+           "approximate: massive-activation magnitude threshold">,
+    Option<"ratio", "ratio", "double", /*default=*/"1000.0",
+           "approximate: massive-activation ratio to the median">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "approximate: write what was replaced and the measured error here">,
+    Option<"negativeControl", "negative-control", "std::string", /*default=*/"\"\"",
+           "Testing only: restart-positions or ignore-window breaks the exact rewrite">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD
