@@ -678,7 +678,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
                                sqF, keysF});
 
     // Masked, scaled logits; invisible keys are -inf.
-    Value mask = op.getMask();
+    Value mask = op.getMask(), biasMask = op.getBiasMask();
     bool causal = op.getCausal();
     Value causalShift = arith::SubIOp::create(b, loc, skv, sq); // Skv − Sq
     Value negInf = floatConst(b, loc, ct, -std::numeric_limits<double>::infinity());
@@ -693,38 +693,63 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           Value i = linalg::IndexOp::create(nb, l, 3);
           Value j = linalg::IndexOp::create(nb, l, 4);
           Value logit = arith::MulFOp::create(nb, l, a[0], floatConst(nb, l, ct, scale));
-          // Runtime key index (bias slots come first and are always visible).
+          // Bias slots come first: j < P is a slot, j >= P the runtime key
+          // jr = j − P. For a slot jr is clamped to 0 so every read stays
+          // inside its operand.
           Value isSlot = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, j, slots);
           Value jr = arith::SubIOp::create(nb, l, j, slots);
           jr = arith::SelectOp::create(nb, l, isSlot, idx(0), jr);
+          // Reads mask `m`, which broadcasts to [B, H, Sq, N] (right-aligned,
+          // a size-1 dimension reads index 0), at [bi, g·rep + r, i, last].
+          Value head;
+          auto readMask = [&](Value m, Value last) -> Value {
+            auto maskTy = cast<RankedTensorType>(m.getType());
+            int64_t mr = maskTy.getRank();
+            if (!head)
+              head = arith::AddIOp::create(
+                  nb, l, arith::MulIOp::create(nb, l, g, idx(rep)), r);
+            Value full[4] = {bi, head, i, last};
+            SmallVector<Value> mpos;
+            for (int64_t d = 0; d < mr; ++d)
+              mpos.push_back(maskTy.getDimSize(d) == 1 ? idx(0) : full[4 - mr + d]);
+            return tensor::ExtractOp::create(nb, l, m, mpos);
+          };
+          // A runtime key: causal and mask. Null `add`: nothing to add.
           Value visible = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
+          Value add;
           if (causal) {
             Value limit = arith::AddIOp::create(nb, l, i, causalShift);
             Value ok = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, jr, limit);
             visible = arith::AndIOp::create(nb, l, visible, ok);
           }
           if (mask) {
-            auto maskTy = cast<RankedTensorType>(mask.getType());
-            int64_t mr = maskTy.getRank();
-            Value head = arith::AddIOp::create(
-                nb, l, arith::MulIOp::create(nb, l, g, idx(rep)), r);
-            Value full[4] = {bi, head, i, jr};
-            SmallVector<Value> mpos;
-            for (int64_t m = 0; m < mr; ++m)
-              mpos.push_back(maskTy.getDimSize(m) == 1 ? idx(0) : full[4 - mr + m]);
-            Value mv = tensor::ExtractOp::create(nb, l, mask, mpos);
-            if (maskTy.getElementType().isInteger(1)) {
-              visible = arith::AndIOp::create(
-                  nb, l, visible,
-                  arith::OrIOp::create(nb, l, mv, isSlot));
-            } else {
-              Value add = castScalar(nb, l, mv, ct);
-              Value zero = floatConst(nb, l, ct, 0.0);
-              add = arith::SelectOp::create(nb, l, isSlot, zero, add);
-              logit = arith::AddFOp::create(nb, l, logit, add);
-            }
+            Value mv = readMask(mask, jr);
+            if (mv.getType().isInteger(1))
+              visible = arith::AndIOp::create(nb, l, visible, mv);
+            else
+              add = castScalar(nb, l, mv, ct);
           }
-          visible = arith::OrIOp::create(nb, l, visible, isSlot);
+          // A slot: bias_mask alone (absent: always visible). For a runtime
+          // key the slot index is clamped to 0.
+          Value slotAdd;
+          if (biasMask) {
+            Value js = arith::SelectOp::create(nb, l, isSlot, j, idx(0));
+            Value bv = readMask(biasMask, js);
+            if (bv.getType().isInteger(1)) {
+              visible = arith::SelectOp::create(nb, l, isSlot, bv, visible);
+            } else {
+              slotAdd = castScalar(nb, l, bv, ct);
+              visible = arith::OrIOp::create(nb, l, visible, isSlot);
+            }
+          } else {
+            visible = arith::OrIOp::create(nb, l, visible, isSlot);
+          }
+          if (add || slotAdd) {
+            Value zero = floatConst(nb, l, ct, 0.0);
+            add = arith::SelectOp::create(nb, l, isSlot, slotAdd ? slotAdd : zero,
+                                          add ? add : zero);
+            logit = arith::AddFOp::create(nb, l, logit, add);
+          }
           return arith::SelectOp::create(nb, l, visible, logit, negInf);
         });
 
