@@ -79,6 +79,37 @@ func.func @attention_trivial_mask(%q: tensor<1x?x8xf32>, %m: tensor<1x1x?x?xi1>)
 
 // -----
 
+// The same for bias_mask: all-true i1 or all-zero float leaves every slot
+// visible with nothing added, as without bias_mask; the mask and bias_mask
+// are dropped independently. A bias_mask that hides or shifts a slot stays.
+// CHECK-LABEL: func.func @attention_trivial_bias_mask
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x?x8xf32>, %[[KB:.*]]: tensor<2x3x4xf32>, %[[M:.*]]: tensor<1x1x?x?xi1>, %[[BM:.*]]: tensor<?x3xi1>)
+// CHECK: %[[A:.*]] = tfm.attention %[[Q]], %[[Q]], %[[Q]] kv_bias(%[[KB]], %[[KB]]) {causal, num_heads = 2 : i64} : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<1x?x8xf32>
+// CHECK: %[[B:.*]] = tfm.attention %[[Q]], %[[Q]], %[[Q]] mask(%[[M]]) kv_bias(%[[KB]], %[[KB]]) {num_heads = 2 : i64} :
+// CHECK: %[[C:.*]] = tfm.attention %[[Q]], %[[Q]], %[[Q]] kv_bias(%[[KB]], %[[KB]]) bias_mask(%[[BM]]) {num_heads = 2 : i64} :
+// CHECK: %[[D:.*]] = tfm.attention %[[Q]], %[[Q]], %[[Q]] kv_bias(%[[KB]], %[[KB]]) bias_mask(%{{.*}}) {num_heads = 2 : i64} :
+// CHECK: %[[E:.*]] = tfm.attention %[[Q]], %[[Q]], %[[Q]] kv_bias(%[[KB]], %[[KB]]) bias_mask(%{{.*}}) {num_heads = 2 : i64} :
+func.func @attention_trivial_bias_mask(%q: tensor<1x?x8xf32>, %kb: tensor<2x3x4xf32>, %m: tensor<1x1x?x?xi1>, %bm: tensor<?x3xi1>)
+    -> (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>) {
+  %true = arith.constant dense<true> : tensor<1x1x1x3xi1>
+  %zero = arith.constant dense<0.0> : tensor<1x3xf32>
+  %false = arith.constant dense<false> : tensor<1x3xi1>
+  %ninf = arith.constant dense<-1.0e+30> : tensor<1x1xf32>
+  %0 = tfm.attention %q, %q, %q mask(%true) kv_bias(%kb, %kb) bias_mask(%true) {num_heads = 2 : i64, causal}
+      : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x1x1x3xi1>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<1x1x1x3xi1>) -> tensor<1x?x8xf32>
+  %1 = tfm.attention %q, %q, %q mask(%m) kv_bias(%kb, %kb) bias_mask(%zero) {num_heads = 2 : i64}
+      : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x1x?x?xi1>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<1x3xf32>) -> tensor<1x?x8xf32>
+  %2 = tfm.attention %q, %q, %q mask(%zero) kv_bias(%kb, %kb) bias_mask(%bm) {num_heads = 2 : i64}
+      : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x3xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<?x3xi1>) -> tensor<1x?x8xf32>
+  %3 = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%false) {num_heads = 2 : i64}
+      : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<1x3xi1>) -> tensor<1x?x8xf32>
+  %4 = tfm.attention %q, %q, %q kv_bias(%kb, %kb) bias_mask(%ninf) {num_heads = 2 : i64}
+      : (tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<1x1xf32>) -> tensor<1x?x8xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>, tensor<1x?x8xf32>
+}
+
+// -----
+
 // relu is idempotent; gated or other activations are not folded.
 // CHECK-LABEL: func.func @relu_relu
 // CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %[[U:.*]]: tensor<4xf32>)

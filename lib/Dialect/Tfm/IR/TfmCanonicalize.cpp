@@ -61,18 +61,30 @@ void LinearOp::getCanonicalizationPatterns(RewritePatternSet &results,
 }
 
 //===----------------------------------------------------------------------===//
-// AttentionOp: drop a mask that hides nothing.
+// AttentionOp: drop a mask or bias_mask that hides nothing.
 //===----------------------------------------------------------------------===//
 
+/// True if `mask` is a constant all-true i1 or all-zero float mask, the same
+/// as no mask (for bias_mask: every slot visible, nothing added).
+static bool isTrivialMask(Value mask) {
+  return isFloatSplat(mask, 0.0) || isTrueSplat(mask);
+}
+
 namespace {
-struct DropTrivialAttentionMask : OpRewritePattern<AttentionOp> {
+struct DropTrivialAttentionMasks : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    Value mask = op.getMask();
-    if (!isFloatSplat(mask, 0.0) && !isTrueSplat(mask))
-      return rewriter.notifyMatchFailure(op, "mask is not trivially visible");
-    rewriter.modifyOpInPlace(op, [&] { op.getMaskMutable().clear(); });
+    bool dropMask = isTrivialMask(op.getMask());
+    bool dropBiasMask = isTrivialMask(op.getBiasMask());
+    if (!dropMask && !dropBiasMask)
+      return rewriter.notifyMatchFailure(op, "no trivially visible mask");
+    rewriter.modifyOpInPlace(op, [&] {
+      if (dropMask)
+        op.getMaskMutable().clear();
+      if (dropBiasMask)
+        op.getBiasMaskMutable().clear();
+    });
     return success();
   }
 };
@@ -80,7 +92,7 @@ struct DropTrivialAttentionMask : OpRewritePattern<AttentionOp> {
 
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
-  results.add<DropTrivialAttentionMask>(context);
+  results.add<DropTrivialAttentionMasks>(context);
 }
 
 //===----------------------------------------------------------------------===//
