@@ -43,8 +43,8 @@ func.func @shared(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>, ten
 // -----
 
 // What is not a parameter: integer shape constants, scalar constants of the
-// graph tier (an epsilon, a GELU coefficient), rotary cos/sin tables and
-// attention masks. What is: a one-element gain used as a norm scale, and
+// graph tier (an epsilon, a GELU coefficient), rotary cos/sin tables,
+// attention masks and bias-slot masks. What is: a one-element gain used as a norm scale, and
 // the bias-slot tensors.
 // CHECK: {"parameters":33,"matmuls":0,"attention":1,"blocks":{"pre_ln":0,"post_ln":0,"parallel":0,"sas":0,"sas_p":0,"unknown":0}}
 func.func @buffers(%x: tensor<1x4x8xf32>, %v: tensor<1x4x1xf32>) -> (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4xi64>, tensor<f32>, tensor<1x4x1xf32>) {
@@ -56,10 +56,11 @@ func.func @buffers(%x: tensor<1x4x8xf32>, %v: tensor<1x4x1xf32>) -> (tensor<1x4x
   %gain = arith.constant dense<2.0> : tensor<1xf32>
   %kb = arith.constant dense<0.1> : tensor<2x2x4xf32>
   %vb = arith.constant dense<0.2> : tensor<2x2x4xf32>
+  %bm = arith.constant dense<-1.0> : tensor<4x2xf32>
   %r = tfm.rotary half %x, %cos, %sin {num_heads = 2 : i64}
       : (tensor<1x4x8xf32>, tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<1x4x8xf32>
-  %a = tfm.attention %r, %r, %r mask(%mask) kv_bias(%kb, %vb) {num_heads = 2 : i64}
-      : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4x4xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>) -> tensor<1x4x8xf32>
+  %a = tfm.attention %r, %r, %r mask(%mask) kv_bias(%kb, %vb) bias_mask(%bm) {num_heads = 2 : i64}
+      : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4x4xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>, tensor<4x2xf32>) -> tensor<1x4x8xf32>
   %n = tfm.norm rms %v scale(%gain) {epsilon = 1.0e-5 : f64}
       : (tensor<1x4x1xf32>, tensor<1xf32>) -> tensor<1x4x1xf32>
   return %r, %a, %shape, %eps, %n : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<4xi64>, tensor<f32>, tensor<1x4x1xf32>

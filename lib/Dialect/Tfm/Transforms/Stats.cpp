@@ -38,7 +38,7 @@ static UseRole classifyUse(OpOperand &use) {
   if (auto rotary = dyn_cast<RotaryOp>(user))
     return v == rotary.getInput() ? UseRole::Other : UseRole::Buffer;
   if (auto attn = dyn_cast<AttentionOp>(user)) {
-    if (v == attn.getMask())
+    if (v == attn.getMask() || v == attn.getBiasMask())
       return UseRole::Buffer;
     if (v == attn.getKeyBias() || v == attn.getValueBias())
       return UseRole::Weight;
