@@ -78,9 +78,9 @@ struct CalibrationSource {
 llvm::Expected<std::vector<std::vector<int64_t>>>
 calibrationSequences(const CalibrationSource &source, int64_t vocabulary);
 
-/// The inputs of one run of a model on `tokens` (batch 1): the token ids
-/// argument (the one with an id bound), and `position_ids`-like arguments as
-/// 0..T-1. Any other argument is an error naming it.
+/// The inputs of one run of a model on `tokens` (batch 1), by argument name
+/// (`tfm.name`): the token ids, position ids 0..T-1, a padding mask of ones,
+/// token type ids of zeros. Any other argument is an error naming it.
 llvm::Expected<std::vector<npy::Array>>
 calibrationInputs(const std::vector<TensorSignature> &signature,
                   func::FuncOp entry, ArrayRef<int64_t> tokens);
@@ -89,7 +89,8 @@ calibrationInputs(const std::vector<TensorSignature> &signature,
 std::vector<float> toFloats(const npy::Array &array);
 
 /// The token ids argument of `entry`: the one argument used directly as the
-/// ids of a tfm.embedding; -1 when there is none or more than one.
+/// ids of a tfm.embedding and not named as token types, segments or
+/// positions; -1 when there is none or more than one.
 int64_t tokenIdsArgument(func::FuncOp entry);
 
 /// True when argument `i` of `entry` carries position ids (its tfm.name

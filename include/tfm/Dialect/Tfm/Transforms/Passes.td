@@ -287,8 +287,9 @@ def TfmMassiveActivationsToBias
     `mode=approximate` (opt-in, any model): finds massive activations as
     `tfm-find-massive-activations` does (same calibration options) and
     replaces them, at the layer where each first appears, by their
-    calibration means, for every flagged token position except a fixed
-    first token's (which `mode=exact` handles). The change is not exact:
+    calibration means, for every token position flagged in at least half of
+    the calibration sequences except a fixed first token's (which
+    `mode=exact` handles). The change is not exact:
     the pass runs the original and the rewritten model on `holdout` fresh
     random sequences and reports the largest output error (remark, and
     `report=OUT.json`).

@@ -291,7 +291,7 @@ struct FindMassiveActivationsPass
     CalibrationSource source{calibration, firstToken, sequences, length, seed};
     auto found = findMassiveActivations(module, fn, source, {magnitude, ratio});
     if (!found) {
-      fn.emitError() << "tfm-find-massive-activations: "
+      mlir::emitError(fn.getLoc()) << "tfm-find-massive-activations: "
                      << llvm::toString(found.takeError());
       return signalPassFailure();
     }

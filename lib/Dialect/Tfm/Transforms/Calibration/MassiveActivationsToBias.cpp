@@ -710,6 +710,10 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
   for (const MassiveActivation &m : found->massive) {
     if (firstToken >= 0 && m.token == 0)
       continue; // the fixed first token: mode=exact's business
+    // A position that carries it in only a few sequences holds varying
+    // tokens: a constant there would be wrong more often than right.
+    if (2 * m.count < found->sequences)
+      continue;
     auto &slot = first[{m.token, m.dim}];
     if (!slot || m.layer < slot->layer)
       slot = &m;
@@ -750,12 +754,22 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
     if (!rewritten)
       return fn.emitError("tfm-massive-activations-to-bias: ")
              << llvm::toString(rewritten.takeError());
+    // Held-out sequences: fresh random ones, starting like the calibration
+    // sequences when those all start with one token.
+    int64_t idsArg = tokenIdsArgument(fn);
+    int64_t vocabulary = (*original)->inputs()[idsArg].idBound;
     CalibrationSource heldOut = source;
     heldOut.file.clear();
     heldOut.sequences = holdout;
     heldOut.seed = seed + 0x9E3779B97F4A7C15ull;
-    int64_t idsArg = tokenIdsArgument(fn);
-    auto seqs = calibrationSequences(heldOut, (*original)->inputs()[idsArg].idBound);
+    if (!source.file.empty() && heldOut.firstToken < 0) {
+      auto calib = calibrationSequences(source, vocabulary);
+      if (calib && llvm::all_of(*calib, [&](const std::vector<int64_t> &c) {
+            return c.front() == calib->front().front();
+          }))
+        heldOut.firstToken = calib->front().front();
+    }
+    auto seqs = calibrationSequences(heldOut, vocabulary);
     if (!seqs)
       return fn.emitError("tfm-massive-activations-to-bias: ")
              << llvm::toString(seqs.takeError());

@@ -167,19 +167,21 @@ mlir::tfm::calibrationSequences(const CalibrationSource &source,
 }
 
 int64_t mlir::tfm::tokenIdsArgument(func::FuncOp entry) {
-  int64_t found = -1;
+  // Arguments used directly as embedding ids, less those named as token
+  // types, segments or positions (BERT's token_type_ids index a table too).
+  SmallVector<int64_t> candidates;
   for (BlockArgument arg : entry.getArguments()) {
     bool ids = llvm::any_of(arg.getUsers(), [&](Operation *user) {
       auto emb = dyn_cast<EmbeddingOp>(user);
       return emb && emb.getIds() == arg;
     });
-    if (!ids)
-      continue;
-    if (found >= 0)
-      return -1;
-    found = arg.getArgNumber();
+    auto name = entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.name");
+    if (ids && !(name && (name.getValue().contains_insensitive("type") ||
+                          name.getValue().contains_insensitive("segment") ||
+                          name.getValue().contains_insensitive("position"))))
+      candidates.push_back(arg.getArgNumber());
   }
-  return found;
+  return candidates.size() == 1 ? candidates.front() : -1;
 }
 
 bool mlir::tfm::isPositionIdsArgument(func::FuncOp entry, unsigned i) {
@@ -199,13 +201,27 @@ mlir::tfm::calibrationInputs(const std::vector<TensorSignature> &signature,
   int64_t t = tokens.size();
   for (unsigned i = 0; i < signature.size(); ++i) {
     const TensorSignature &sig = signature[i];
-    bool ids = static_cast<int64_t>(i) == idsArg;
-    if (!ids && !isPositionIdsArgument(entry, i))
-      return makeError("argument " + std::to_string(i) + " of @" +
-                       entry.getSymName() +
-                       " is neither the token ids nor position ids: a "
-                       "calibration run cannot fill it");
-    if (sig.dtype != npy::DType::I64 || sig.shape.size() != 2 ||
+    // What each argument holds, by its name: token ids; position ids
+    // (0..T-1); a padding mask (all ones: no padding); token type ids (0).
+    enum class Fill { Ids, Positions, Ones, Zeros } fill = Fill::Ids;
+    auto nameAttr = entry.getArgAttrOfType<StringAttr>(i, "tfm.name");
+    StringRef name = nameAttr ? nameAttr.getValue() : "";
+    if (static_cast<int64_t>(i) != idsArg) {
+      if (isPositionIdsArgument(entry, i))
+        fill = Fill::Positions;
+      else if (name.contains_insensitive("mask"))
+        fill = Fill::Ones;
+      else if (name.contains_insensitive("type") || name.contains_insensitive("segment"))
+        fill = Fill::Zeros;
+      else
+        return makeError("argument " + std::to_string(i) + " of @" +
+                         entry.getSymName() + (name.empty() ? "" : " ('" + name.str() + "')") +
+                         " is not token ids, position ids, a padding mask or "
+                         "token type ids: a calibration run cannot fill it");
+    }
+    if (!(sig.dtype == npy::DType::I64 ||
+          (fill == Fill::Ones && (sig.dtype == npy::DType::Bool || npy::isFloating(sig.dtype)))) ||
+        sig.shape.size() != 2 ||
         (sig.shape[0] >= 0 && sig.shape[0] != 1) ||
         (sig.shape[1] >= 0 && sig.shape[1] != t))
       return makeError("argument " + std::to_string(i) + " of @" +
@@ -213,12 +229,15 @@ mlir::tfm::calibrationInputs(const std::vector<TensorSignature> &signature,
                        "taking [1, " + std::to_string(t) + "], not " +
                        npy::dtypeName(sig.dtype) + " " + npy::formatShape(sig.shape));
     npy::Array a;
-    a.dtype = npy::DType::I64;
+    a.dtype = sig.dtype;
     a.shape = {1, t};
-    a.data.resize(t * sizeof(int64_t));
-    auto *out = reinterpret_cast<int64_t *>(a.data.data());
+    a.data.resize(t * npy::dtypeSize(sig.dtype));
     for (int64_t p = 0; p < t; ++p)
-      out[p] = ids ? tokens[p] : p;
+      npy::storeFromDouble(a, p,
+                           fill == Fill::Ids         ? static_cast<double>(tokens[p])
+                           : fill == Fill::Positions ? static_cast<double>(p)
+                           : fill == Fill::Ones      ? 1.0
+                                                     : 0.0);
     args.push_back(std::move(a));
   }
   return args;
