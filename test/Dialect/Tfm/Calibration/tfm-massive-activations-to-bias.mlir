@@ -124,16 +124,35 @@ module {
 
 // -----
 
-// An op that mixes tokens outside the attention.
+// Ops that mix tokens outside the attention: scores of an unraised
+// attention (a MatMul of two token-path values) ...
 module {
   // expected-remark @below {{@main left unchanged}}
-  func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x8x?xf32> {
+  func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x?x?xf32> {
     %table = arith.constant dense<0.5> : tensor<10x8xf32>
     %x = tfm.embedding %ids, %table : (tensor<?x?xi64>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
     %a = tfm.attention %x, %x, %x {causal, num_heads = 2 : i64}
         : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
-    // expected-warning @below {{cannot drop the first token through this op: 'Transpose' is not known to act on each token separately}}
     %t = tfm.onnx_node "Transpose"(%a) <{version = 17 : i64, onnx_attrs = {perm = array<i64: 0, 2, 1>}}> : (tensor<?x?x8xf32>) -> tensor<?x8x?xf32>
-    return %t : tensor<?x8x?xf32>
+    // expected-warning @below {{cannot drop the first token through this op: 'MatMul' is not known to act on each token separately}}
+    %s = tfm.onnx_node "MatMul"(%a, %t) <{version = 17 : i64}> : (tensor<?x?x8xf32>, tensor<?x8x?xf32>) -> tensor<?x?x?xf32>
+    return %s : tensor<?x?x?xf32>
+  }
+}
+
+// -----
+
+// ... and a mean over the tokens.
+module {
+  // expected-remark @below {{@main left unchanged}}
+  func.func @main(%ids: tensor<?x?xi64>) -> tensor<?x1x8xf32> {
+    %table = arith.constant dense<0.5> : tensor<10x8xf32>
+    %axes = arith.constant dense<1> : tensor<1xi64>
+    %x = tfm.embedding %ids, %table : (tensor<?x?xi64>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
+    %a = tfm.attention %x, %x, %x {causal, num_heads = 2 : i64}
+        : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    // expected-warning @below {{cannot drop the first token through this op: 'ReduceMean' over the token axis}}
+    %m = tfm.onnx_node "ReduceMean"(%a, %axes) <{version = 18 : i64}> : (tensor<?x?x8xf32>, tensor<1xi64>) -> tensor<?x1x8xf32>
+    return %m : tensor<?x1x8xf32>
   }
 }

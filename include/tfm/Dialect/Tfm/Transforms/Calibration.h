@@ -88,10 +88,17 @@ calibrationInputs(const std::vector<TensorSignature> &signature,
 /// The single floating-point values of `array` as float.
 std::vector<float> toFloats(const npy::Array &array);
 
-/// The token ids argument of `entry`: the one argument used directly as the
-/// ids of a tfm.embedding and not named as token types, segments or
-/// positions; -1 when there is none or more than one.
+/// The tfm.embedding that `ids` index, directly or through the Reshape,
+/// Cast, Identity, Squeeze or Unsqueeze nodes exporters put in between.
+EmbeddingOp tokenEmbedding(Value ids);
+
+/// The token ids argument of `entry`: the one argument that indexes a
+/// tfm.embedding (see tokenEmbedding) and is not named as token types,
+/// segments or positions; -1 when there is none or more than one.
 int64_t tokenIdsArgument(func::FuncOp entry);
+
+/// The rows of the table the token ids index; 0 when unknown.
+int64_t vocabularySize(func::FuncOp entry);
 
 /// True when argument `i` of `entry` carries position ids (its tfm.name
 /// mentions "position").

@@ -64,7 +64,7 @@ mlir::tfm::findMassiveActivations(ModuleOp module, func::FuncOp entry,
   int64_t idsArg = tokenIdsArgument(entry);
   if (idsArg < 0)
     return makeError("@" + entry.getSymName() + " has no single token ids argument");
-  int64_t vocabulary = (*exe)->inputs()[idsArg].idBound;
+  int64_t vocabulary = vocabularySize(entry);
   if (vocabulary <= 0)
     return makeError("the vocabulary size of @" + entry.getSymName() +
                      " is unknown (dynamic embedding table)");

@@ -71,10 +71,6 @@ RankedTensorType shortened(Type type, int64_t axis, int64_t by = 1) {
   return RankedTensorType::get(shape, ranked.getElementType());
 }
 
-/// The sequence axis of a token-path tensor: every tfm op keeps tokens in the
-/// second-to-last dimension ([.., T, features]).
-int64_t seqAxis(Type type) { return cast<RankedTensorType>(type).getRank() - 2; }
-
 /// Builds ONNX nodes of one opset.
 struct NodeBuilder {
   OpBuilder &b;
@@ -135,8 +131,8 @@ private:
   SmallVector<AttentionOp> attentions;
   /// Per attention (walk order): token 0's key and value rows [Hkv, 1, D].
   std::vector<std::vector<float>> keys, values;
-  /// Values of the token path (already shortened).
-  llvm::DenseSet<Value> tokenPath;
+  /// Values of the token path (already shortened), with their token axis.
+  DenseMap<Value, int64_t> tokenAxis;
   /// The Pad ops that put the first token back in front of the arguments.
   llvm::DenseSet<Operation *> fullViews;
   /// Side values already sliced, by (value, axis).
@@ -252,7 +248,7 @@ LogicalResult FirstTokenRewrite::prepare() {
   auto idsType = cast<RankedTensorType>(fn.getArgument(idsArg).getType());
   int64_t length = idsType.isDynamicDim(1) ? 6 : idsType.getDimSize(1);
   std::vector<int64_t> tokens(length);
-  int64_t vocabulary = (*exe)->inputs()[idsArg].idBound;
+  int64_t vocabulary = vocabularySize(fn);
   if (firstToken >= vocabulary && vocabulary > 0)
     return fatal = true, fn.emitError("tfm-massive-activations-to-bias: first-token ")
            << firstToken << " is outside the vocabulary [0, " << vocabulary << ")";
@@ -344,28 +340,57 @@ Value FirstTokenRewrite::keyCut(OpBuilder &b, NodeBuilder &nodes, Location loc,
                      RankedTensorType::get(shape, type.getElementType()));
 }
 
-/// The ops that act on every token separately and keep tokens in the
-/// second-to-last dimension, when their operands broadcast.
-static bool isTokenwiseNode(OnnxNodeOp node) {
+/// Elementwise ops: each token's result depends on that token's operands.
+static bool isElementwiseNode(OnnxNodeOp node) {
   static const llvm::StringSet<> kinds = {
-      "Add",  "Sub",     "Mul",      "Div",     "Pow",  "Sqrt", "Reciprocal",
-      "Neg",  "Abs",     "Exp",      "Log",     "Tanh", "Sigmoid", "Erf",
-      "Relu", "Cast",    "Identity", "Where",   "Max",  "Min",  "Clip",
-      "Gelu", "Softplus"};
+      "Add",  "Sub",     "Mul",      "Div",   "Pow",  "Sqrt", "Reciprocal",
+      "Neg",  "Abs",     "Exp",      "Log",   "Tanh", "Sigmoid", "Erf",
+      "Relu", "Cast",    "Identity", "Where", "Max",  "Min",  "Clip",
+      "Gelu", "Softplus", "Sin",     "Cos",   "Not",  "Equal", "Less",
+      "Greater", "And",  "Or",       "IsNaN"};
   return kinds.contains(node.getOpType());
+}
+
+/// The i64 elements of a constant operand.
+static std::optional<SmallVector<int64_t>> constInts(Value v) {
+  auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
+  auto dense = cst ? dyn_cast<DenseIntElementsAttr>(cst.getValue()) : nullptr;
+  if (!dense)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : dense.getValues<APInt>())
+    out.push_back(x.getSExtValue());
+  return out;
+}
+
+/// The axes of a node (opset >= 13: second input; before: attribute).
+static std::optional<SmallVector<int64_t>> nodeAxes(OnnxNodeOp node, unsigned input,
+                                                    int64_t rank) {
+  std::optional<SmallVector<int64_t>> axes;
+  if (node.getInputs().size() > input && !isa<NoneType>(node.getInputs()[input].getType()))
+    axes = constInts(node.getInputs()[input]);
+  else
+    axes = node.getIntsAttr("axes");
+  if (axes)
+    for (int64_t &a : *axes)
+      if (a < 0)
+        a += rank;
+  return axes;
 }
 
 LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
                                            NodeBuilder &nodes) {
-  auto onPath = [&](Value v) { return tokenPath.contains(v); };
+  auto onPath = [&](Value v) { return tokenAxis.count(v) != 0; };
   if (fullViews.contains(op) || llvm::none_of(op->getOperands(), onPath))
     return success();
   Location loc = op->getLoc();
   b.setInsertionPoint(op);
-  auto shortenResults = [&](Operation *o) {
+  auto rankOf = [](Value v) { return cast<RankedTensorType>(v.getType()).getRank(); };
+  // The results of `o` now hold one token less along `axis`.
+  auto shorten = [&](Operation *o, int64_t axis) {
     for (Value r : o->getResults()) {
-      r.setType(shortened(r.getType(), seqAxis(r.getType())));
-      tokenPath.insert(r);
+      r.setType(shortened(r.getType(), axis));
+      tokenAxis[r] = axis;
     }
   };
   auto reject = [&](const Twine &why) {
@@ -373,30 +398,58 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
                          "first token through this op: ")
            << why;
   };
+  // tfm ops keep tokens in the second-to-last dimension of their data.
+  auto tfmData = [&](Value v) {
+    return onPath(v) && tokenAxis.lookup(v) == rankOf(v) - 2;
+  };
 
   if (isa<func::ReturnOp, YieldOp>(op))
     return success();
-  if (isa<EmbeddingOp>(op)) {
-    shortenResults(op);
+  if (auto emb = dyn_cast<EmbeddingOp>(op)) {
+    if (onPath(emb.getTable()))
+      return reject("a token-dependent table");
+    shorten(op, tokenAxis.lookup(emb.getIds()));
     return success();
   }
   if (auto linear = dyn_cast<LinearOp>(op)) {
-    if (!onPath(linear.getInput()) || onPath(linear.getWeight()) ||
+    if (!tfmData(linear.getInput()) || onPath(linear.getWeight()) ||
         (linear.getBias() && onPath(linear.getBias())))
-      return reject("a token-dependent weight");
-    shortenResults(op);
+      return reject("not a linear map of each token");
+    shorten(op, rankOf(op->getResult(0)) - 2);
     return success();
   }
   if (auto norm = dyn_cast<NormOp>(op)) {
-    if (!onPath(norm.getInput()) || (norm.getScale() && onPath(norm.getScale())) ||
+    if (!tfmData(norm.getInput()) || (norm.getScale() && onPath(norm.getScale())) ||
         (norm.getShift() && onPath(norm.getShift())))
-      return reject("a token-dependent scale or shift");
-    shortenResults(op);
+      return reject("not a normalisation of each token");
+    shorten(op, rankOf(op->getResult(0)) - 2);
     return success();
   }
-  if (isa<ActivationOp, ResidualOp>(op) ||
-      (isa<OnnxNodeOp>(op) && isTokenwiseNode(cast<OnnxNodeOp>(op)))) {
-    int64_t resultRank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  if (auto rotary = dyn_cast<RotaryOp>(op)) {
+    if (!tfmData(rotary.getInput()) || onPath(rotary.getCos()) || onPath(rotary.getSin()))
+      return reject("token-dependent rotary tables");
+    int64_t axis = rankOf(rotary.getCos()) - 2;
+    rotary.getCosMutable().assign(sideSlice(b, nodes, loc, rotary.getCos(), axis));
+    rotary.getSinMutable().assign(sideSlice(b, nodes, loc, rotary.getSin(), axis));
+    shorten(op, rankOf(op->getResult(0)) - 2);
+    return success();
+  }
+  bool elementwise = isa<ActivationOp, ResidualOp>(op) ||
+                     (isa<OnnxNodeOp>(op) && isElementwiseNode(cast<OnnxNodeOp>(op)));
+  if (elementwise) {
+    // Broadcasting aligns dimensions from the right: the token axis counted
+    // from the right is the same for every operand and the result.
+    int64_t resultRank = rankOf(op->getResult(0));
+    std::optional<int64_t> fromRight;
+    for (Value v : op->getOperands())
+      if (onPath(v)) {
+        int64_t r = rankOf(v) - tokenAxis.lookup(v);
+        if (fromRight && *fromRight != r)
+          return reject("operands with their tokens on different axes");
+        fromRight = r;
+      }
+    if (isa<ActivationOp, ResidualOp>(op) && *fromRight != 2)
+      return reject("tokens not in the second-to-last dimension");
     for (OpOperand &operand : op->getOpOperands()) {
       Value v = operand.get();
       if (onPath(v))
@@ -404,55 +457,134 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
       auto type = dyn_cast<RankedTensorType>(v.getType());
       if (!type)
         return reject("an operand that is not a ranked tensor");
-      // Right-aligned broadcasting: the token axis is the second to last of
-      // the result, so the second to last of a side operand of rank >= 2.
-      if (type.getRank() >= 2 && resultRank >= 2)
-        operand.set(sideSlice(b, nodes, loc, v, type.getRank() - 2));
+      int64_t axis = type.getRank() - *fromRight;
+      if (axis >= 0)
+        operand.set(sideSlice(b, nodes, loc, v, axis));
     }
-    shortenResults(op);
+    shorten(op, resultRank - *fromRight);
     return success();
   }
   if (auto node = dyn_cast<OnnxNodeOp>(op)) {
     StringRef kind = node.getOpType();
-    if (kind == "Shape" && !node.getOnnxAttr("start") && !node.getOnnxAttr("end")) {
+    Value data = node.getInputs().front();
+    if (!onPath(data))
+      return reject("'" + kind + "' reads the tokens in an operand other than its first");
+    int64_t axis = tokenAxis.lookup(data), rank = rankOf(data);
+    auto others = node.getInputs().drop_front();
+    bool othersOff = llvm::none_of(others, onPath);
+    if (kind == "Shape") {
       // The full-length shape: the shortened one plus 1 on the token axis.
-      Value data = node.getInputs()[0];
-      int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
-      SmallVector<int64_t> one(rank, 0);
-      one[rank - 2] = 1;
+      int64_t start = node.getIntAttr("start", 0), end = node.getIntAttr("end", rank);
+      start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+      end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+      if (axis < start || axis >= end)
+        return success();
+      SmallVector<int64_t> one(std::max<int64_t>(end - start, 0), 0);
+      one[axis - start] = 1;
       b.setInsertionPointAfter(op);
       Value sum = nodes.node(loc, "Add", node->getResult(0).getType(),
                              {node->getResult(0), i64Tensor(b, loc, one)});
       node->getResult(0).replaceAllUsesExcept(sum, sum.getDefiningOp());
       return success();
     }
-    if (kind == "MatMul" && onPath(node.getInputs()[0]) &&
-        !onPath(node.getInputs()[1]) &&
-        cast<RankedTensorType>(node.getInputs()[1].getType()).getRank() <= 2) {
-      shortenResults(op);
+    if (kind == "Reshape" && othersOff) {
+      auto target = constInts(node.getInputs()[1]);
+      auto inType = cast<RankedTensorType>(data.getType());
+      if (!target || static_cast<int64_t>(target->size()) <= axis ||
+          node.getIntAttr("allowzero", 0) != 0)
+        return reject("a Reshape without a constant target keeping the token axis");
+      // The dimensions up to the token axis are kept (0 copies).
+      for (int64_t i = 0; i <= axis; ++i) {
+        int64_t t = (*target)[i];
+        bool kept = t == 0 || (i == axis && t == -1) ||
+                    (!inType.isDynamicDim(i) && t == inType.getDimSize(i));
+        if (!kept)
+          return reject("a Reshape that merges or splits the token axis");
+      }
+      if ((*target)[axis] > 0) {
+        SmallVector<int64_t> adjusted(*target);
+        adjusted[axis] -= 1;
+        node->setOperand(1, i64Tensor(b, loc, adjusted));
+      }
+      shorten(op, axis);
       return success();
     }
-    if ((kind == "Softmax" || kind == "LayerNormalization") &&
-        node.getIntAttr("axis", -1) == -1 &&
-        llvm::all_of(node.getInputs().drop_front(), [&](Value v) {
-          return !onPath(v) && cast<ShapedType>(v.getType()).getRank() <= 1;
-        })) {
-      shortenResults(op);
+    if (kind == "Transpose") {
+      SmallVector<int64_t> perm = node.getTransposePerm(rank);
+      shorten(op, std::find(perm.begin(), perm.end(), axis) - perm.begin());
+      return success();
+    }
+    if ((kind == "Slice" || kind == "Squeeze" || kind == "ReduceMean" ||
+         kind == "ReduceSum" || kind == "ReduceMax") && othersOff) {
+      bool reduce = kind.starts_with("Reduce");
+      auto axes = kind == "Slice" ? nodeAxes(node, 3, rank)
+                                  : nodeAxes(node, 1, rank);
+      if (kind == "Slice" && !axes && node.getInputs().size() <= 3)
+        axes = llvm::to_vector(llvm::seq<int64_t>(0, constInts(node.getInputs()[1])
+                                                          ? constInts(node.getInputs()[1])->size()
+                                                          : rank));
+      if (!axes || llvm::is_contained(*axes, axis))
+        return reject("'" + kind + "' over the token axis");
+      int64_t out = axis;
+      if (kind == "Squeeze" || (reduce && node.getIntAttr("keepdims", 1) == 0))
+        out -= llvm::count_if(*axes, [&](int64_t a) { return a < axis; });
+      shorten(op, out);
+      return success();
+    }
+    if (kind == "Unsqueeze" && othersOff) {
+      int64_t outRank = rankOf(op->getResult(0));
+      auto axes = nodeAxes(node, 1, outRank);
+      if (!axes)
+        return reject("Unsqueeze without constant axes");
+      llvm::sort(*axes);
+      int64_t out = axis;
+      for (int64_t a : *axes)
+        if (a <= out)
+          ++out;
+      shorten(op, out);
+      return success();
+    }
+    if ((kind == "Split" || kind == "Softmax" || kind == "LogSoftmax" ||
+         kind == "LayerNormalization") && othersOff) {
+      int64_t along = node.getIntAttr("axis", kind == "Split" ? 0 : -1);
+      if (along < 0)
+        along += rank;
+      if (along == axis || (kind == "LayerNormalization" && along < axis + 1))
+        return reject("'" + kind + "' along the token axis");
+      shorten(op, axis);
+      return success();
+    }
+    if (kind == "Concat") {
+      int64_t along = node.getIntAttr("axis", 0);
+      if (along < 0)
+        along += rank;
+      if (along == axis)
+        return reject("Concat along the token axis");
+      for (OpOperand &operand : op->getOpOperands())
+        if (!onPath(operand.get()))
+          operand.set(sideSlice(b, nodes, loc, operand.get(), axis));
+        else if (tokenAxis.lookup(operand.get()) != axis)
+          return reject("Concat of operands with their tokens on different axes");
+      shorten(op, axis);
+      return success();
+    }
+    if (kind == "MatMul" && othersOff) {
+      Value rhs = node.getInputs()[1];
+      // x·W with W the same for every token: the token axis must be a batch
+      // or row axis of x, not its contraction axis.
+      if (axis == rank - 1 || rankOf(rhs) > rank)
+        return reject("a MatMul that contracts over the tokens");
+      if (rankOf(rhs) > 2 && cast<RankedTensorType>(rhs.getType()).getDimSize(
+                                 rankOf(rhs) - (rank - axis)) != 1 &&
+          rank - axis > 2)
+        return reject("a MatMul whose weight varies along the tokens");
+      shorten(op, rankOf(op->getResult(0)) - (rank - axis));
       return success();
     }
     return reject("'" + kind + "' is not known to act on each token separately");
   }
-  if (auto rotary = dyn_cast<RotaryOp>(op)) {
-    if (!onPath(rotary.getInput()) || onPath(rotary.getCos()) || onPath(rotary.getSin()))
-      return reject("token-dependent rotary tables");
-    int64_t axis = seqAxis(rotary.getCos().getType());
-    rotary.getCosMutable().assign(sideSlice(b, nodes, loc, rotary.getCos(), axis));
-    rotary.getSinMutable().assign(sideSlice(b, nodes, loc, rotary.getSin(), axis));
-    shortenResults(op);
-    return success();
-  }
   if (auto attn = dyn_cast<AttentionOp>(op)) {
-    if (!onPath(attn.getQuery()) || !onPath(attn.getKey()) || !onPath(attn.getValue()))
+    if (!tfmData(attn.getQuery()) || !tfmData(attn.getKey()) || !tfmData(attn.getValue()))
       return reject("query, key and value must all come from the tokens");
     unsigned index = attentionIndex++;
     int64_t hkv = attn.getKvHeads();
@@ -495,14 +627,14 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
         biasMask = keyCut(b, nodes, loc, rows, rank - 1);
     }
     auto rewritten = AttentionOp::create(
-        b, loc, shortened(attn.getType(), seqAxis(attn.getType())), attn.getQuery(),
+        b, loc, shortened(attn.getType(), rankOf(attn.getResult()) - 2), attn.getQuery(),
         attn.getKey(), attn.getValue(), mask, keyBias, valueBias, biasMask,
         attn.getNumHeadsAttr(), attn.getNumKvHeadsAttr(), attn.getScaleAttr(),
         attn.getCausalAttr(), DenseF64ArrayAttr(), DenseF64ArrayAttr(),
         DenseF64ArrayAttr());
     attn.replaceAllUsesWith(rewritten.getResult());
     attn.erase();
-    tokenPath.insert(rewritten.getResult());
+    tokenAxis[rewritten.getResult()] = rankOf(rewritten.getResult()) - 2;
     return success();
   }
   if (auto block = dyn_cast<BlockOp>(op)) {
@@ -511,7 +643,7 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
       BlockArgument arg = body.getArgument(operand.getOperandNumber());
       if (onPath(operand.get())) {
         arg.setType(operand.get().getType());
-        tokenPath.insert(arg);
+        tokenAxis[arg] = tokenAxis.lookup(operand.get());
       }
     }
     for (Operation &inner : llvm::make_early_inc_range(body.getOperations()))
@@ -521,7 +653,7 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
          llvm::zip(block->getResults(), block.getYield().getValues()))
       if (onPath(yielded)) {
         result.setType(yielded.getType());
-        tokenPath.insert(result);
+        tokenAxis[result] = tokenAxis.lookup(yielded);
       }
     return success();
   }
@@ -546,15 +678,22 @@ LogicalResult FirstTokenRewrite::rewriteBody(func::FuncOp f) {
         b, loc, DenseIntElementsAttr::get(scalarType, ArrayRef<int64_t>{ids ? firstToken : 0}));
     Value full = nodes.node(loc, "Pad", fullType, {arg, pads, fill});
     fullViews.insert(full.getDefiningOp());
-    // The embedding of the ids reads the short ids directly: the token path.
+    // The way of the ids to their embedding (through the exporters' Reshape
+    // or Cast) reads the short ids: the token path. Everything else reads
+    // the full-length view.
     arg.replaceUsesWithIf(full, [&](OpOperand &use) {
-      if (use.getOwner() == full.getDefiningOp())
+      Operation *user = use.getOwner();
+      if (user == full.getDefiningOp())
         return false;
-      auto emb = dyn_cast<EmbeddingOp>(use.getOwner());
-      return !(ids && emb && emb.getIds() == arg);
+      if (!ids)
+        return true;
+      if (auto emb = dyn_cast<EmbeddingOp>(user))
+        return emb.getIds() != arg;
+      return !(isa<OnnxNodeOp>(user) && user->getNumResults() == 1 &&
+               tokenEmbedding(user->getResult(0)));
     });
     if (ids)
-      tokenPath.insert(arg);
+      tokenAxis[arg] = 1;
   }
   for (Operation &op : llvm::make_early_inc_range(entry.getOperations()))
     if (failed(rewriteOp(&op, b, nodes)))
@@ -757,7 +896,7 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
     // Held-out sequences: fresh random ones, starting like the calibration
     // sequences when those all start with one token.
     int64_t idsArg = tokenIdsArgument(fn);
-    int64_t vocabulary = (*original)->inputs()[idsArg].idBound;
+    int64_t vocabulary = vocabularySize(fn);
     CalibrationSource heldOut = source;
     heldOut.file.clear();
     heldOut.sequences = holdout;

@@ -166,22 +166,44 @@ mlir::tfm::calibrationSequences(const CalibrationSource &source,
   return seqs;
 }
 
+EmbeddingOp mlir::tfm::tokenEmbedding(Value ids) {
+  // Exporters reshape or cast the ids on their way to the table.
+  for (Operation *user : ids.getUsers()) {
+    if (auto emb = dyn_cast<EmbeddingOp>(user))
+      if (emb.getIds() == ids)
+        return emb;
+    auto node = dyn_cast<OnnxNodeOp>(user);
+    if (node && node.getInputs().front() == ids && node->getNumResults() == 1 &&
+        llvm::is_contained({"Reshape", "Cast", "Identity", "Squeeze", "Unsqueeze"},
+                           node.getOpType()))
+      if (EmbeddingOp emb = tokenEmbedding(node->getResult(0)))
+        return emb;
+  }
+  return {};
+}
+
 int64_t mlir::tfm::tokenIdsArgument(func::FuncOp entry) {
-  // Arguments used directly as embedding ids, less those named as token
-  // types, segments or positions (BERT's token_type_ids index a table too).
+  // Arguments that index an embedding, less those named as token types,
+  // segments or positions (BERT's token_type_ids index a table too).
   SmallVector<int64_t> candidates;
   for (BlockArgument arg : entry.getArguments()) {
-    bool ids = llvm::any_of(arg.getUsers(), [&](Operation *user) {
-      auto emb = dyn_cast<EmbeddingOp>(user);
-      return emb && emb.getIds() == arg;
-    });
     auto name = entry.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.name");
-    if (ids && !(name && (name.getValue().contains_insensitive("type") ||
-                          name.getValue().contains_insensitive("segment") ||
-                          name.getValue().contains_insensitive("position"))))
+    if (tokenEmbedding(arg) &&
+        !(name && (name.getValue().contains_insensitive("type") ||
+                   name.getValue().contains_insensitive("segment") ||
+                   name.getValue().contains_insensitive("position"))))
       candidates.push_back(arg.getArgNumber());
   }
   return candidates.size() == 1 ? candidates.front() : -1;
+}
+
+int64_t mlir::tfm::vocabularySize(func::FuncOp entry) {
+  int64_t idsArg = tokenIdsArgument(entry);
+  if (idsArg < 0)
+    return 0;
+  EmbeddingOp emb = tokenEmbedding(entry.getArgument(idsArg));
+  int64_t rows = emb.getTable().getType().getDimSize(0);
+  return ShapedType::isDynamic(rows) ? 0 : rows;
 }
 
 bool mlir::tfm::isPositionIdsArgument(func::FuncOp entry, unsigned i) {
