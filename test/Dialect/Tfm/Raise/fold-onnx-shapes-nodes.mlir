@@ -38,3 +38,29 @@ func.func @dropout_of_constant() -> tensor<4xf32> {
   %d = tfm.onnx_node "Dropout"(%x, %r, %t) <{version = 13 : i64}> : (tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
   return %d : tensor<4xf32>
 }
+
+// -----
+
+// Expand aligns its target with the input from the right: Shape(x)[0:1] = [N]
+// faces x's last dimension (1), not its first, so the target is not "keep
+// the input's extents" and stays as it is ([N, 1] expands to [N, N]).
+// CHECK-LABEL: func.func @expand_right_aligned
+// CHECK: %[[S:.*]] = tfm.onnx_node "Shape"
+// CHECK: tfm.onnx_node "Expand"(%{{.*}}, %[[S]])
+func.func @expand_right_aligned(%x: tensor<?x1xf32>) -> tensor<?x?xf32> {
+  %s = tfm.onnx_node "Shape"(%x) <{version = 17 : i64, onnx_attrs = {end = 1 : i64}}> : (tensor<?x1xf32>) -> tensor<1xi64>
+  %e = tfm.onnx_node "Expand"(%x, %s) <{version = 17 : i64}> : (tensor<?x1xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %e : tensor<?x?xf32>
+}
+
+// -----
+
+// Booleans are 0 and 1 in shape arithmetic: Cast(true) to int64 is 1.
+// CHECK-LABEL: func.func @bool_cast
+// CHECK: %[[C:.*]] = arith.constant dense<[1, 0]> : tensor<2xi64>
+// CHECK: return %[[C]]
+func.func @bool_cast() -> tensor<2xi64> {
+  %t = arith.constant dense<[true, false]> : tensor<2xi1>
+  %c = tfm.onnx_node "Cast"(%t) <{onnx_attrs = {to = 7 : i64}, version = 17 : i64}> : (tensor<2xi1>) -> tensor<2xi64>
+  return %c : tensor<2xi64>
+}

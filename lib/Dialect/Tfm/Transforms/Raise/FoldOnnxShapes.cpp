@@ -126,12 +126,15 @@ static void foldExpandTarget(OnnxNodeOp node, SymbolicShapes &shapes) {
   if (!in || !elems)
     return;
   SmallVector<int64_t> encoded;
-  size_t offset = elems->size() >= in->size() ? elems->size() - in->size() : 0;
+  // Broadcasting aligns the target and the input from the right: target
+  // entry i faces input dimension i + rank(input) - size(target).
+  int64_t shift = static_cast<int64_t>(in->size()) - static_cast<int64_t>(elems->size());
   for (auto [i, e] : llvm::enumerate(*elems)) {
+    int64_t j = static_cast<int64_t>(i) + shift;
     if (auto c = e.getConstant(); c && *c >= 1) {
       encoded.push_back(*c);
-    } else if (i >= offset && i - offset < in->size() && e.isKnown() &&
-               e == (*in)[i - offset]) {
+    } else if (j >= 0 && j < static_cast<int64_t>(in->size()) && e.isKnown() &&
+               e == (*in)[j]) {
       encoded.push_back(1);
     } else {
       return;

@@ -243,8 +243,10 @@ void SymbolicShapes::visit(Operation *op) {
     auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
     if (dense && dense.getType().getRank() <= 1 && dense.getNumElements() <= 16) {
       SymShape elems;
+      // A boolean is 0 or 1 (sign-extending its one bit would give -1).
+      bool isBool = dense.getElementType().isInteger(1);
       for (const APInt &v : dense.getValues<APInt>())
-        elems.push_back(SymExpr::constant(v.getSExtValue()));
+        elems.push_back(SymExpr::constant(isBool ? v.getZExtValue() : v.getSExtValue()));
       values[result] = elems;
     }
     return;
@@ -638,9 +640,10 @@ void SymbolicShapes::visitOnnx(OnnxNodeOp op) {
     auto count = constantInts(*target);
     if (fill && fill.getNumElements() == 1 && count && count->size() <= 1) {
       int64_t n = count->empty() ? 1 : (*count)[0];
+      APInt v = *fill.getValues<APInt>().begin();
+      int64_t x = fill.getElementType().isInteger(1) ? v.getZExtValue() : v.getSExtValue();
       if (n >= 0 && n <= 16)
-        setElements(out, SymShape(n, SymExpr::constant(
-                                         (*fill.getValues<APInt>().begin()).getSExtValue())));
+        setElements(out, SymShape(n, SymExpr::constant(x)));
     }
     return;
   }
