@@ -87,7 +87,8 @@ std::optional<SmallVector<double>> rowSums(AttentionOp attn) {
     return std::nullopt; // Bias slots take a query-dependent share.
   int64_t heads = attn.getNumHeads();
   if (attn.getAlpha()) {
-    if (!attn.getCausal() && attn.getMask())
+    // A mask can hide every key of a row from the softmax term (α − γ left).
+    if (attn.getMask())
       return std::nullopt;
     SmallVector<double> s;
     for (int64_t h = 0; h < heads; ++h)
@@ -167,7 +168,10 @@ void Folder::fold(LinearOp linear) {
   // Where the scalar and the bias go.
   auto [attn, proj] = projectionOf(result);
   std::optional<SmallVector<double>> sums = attn ? rowSums(attn) : std::nullopt;
-  bool intoProjection = attn && proj && (c != 1.0 || bias) && (!bias || sums);
+  // Bias slots keep their own values, so attention is affine, not linear, in
+  // V: neither c nor b can move past it.
+  bool intoProjection = attn && proj && !attn.hasBiasSlots() && (c != 1.0 || bias) &&
+                        (!bias || sums);
   ResidualOp residual;
   unsigned branchIndex = 0;
   if (result.hasOneUse())
@@ -187,7 +191,9 @@ void Folder::fold(LinearOp linear) {
     if (!wp)
       return;
     int64_t rows = wAttr.getShapedType().getDimSize(0), cols = wAttr.getShapedType().getDimSize(1);
-    if (rows != n)
+    // W_P reads query heads: heads·dv rows for the Hkv·dv value lanes (GQA).
+    int64_t heads = attn.getNumHeads(), kvHeads = attn.getKvHeads();
+    if (n % kvHeads != 0 || rows != heads * (n / kvHeads))
       return;
     std::vector<double> bp(cols, 0.0);
     if (Value pb = proj.getBias()) {
@@ -201,12 +207,9 @@ void Folder::fold(LinearOp linear) {
       auto bv = bc ? weights::floatValues(cast<ElementsAttr>(bc.getValue())) : std::nullopt;
       if (!bv)
         return;
-      int64_t heads = attn.getNumHeads(), kvHeads = attn.getKvHeads();
       int64_t dv = n / kvHeads, group = heads / kvHeads;
       // The value head g serves query heads g·group ... (g+1)·group − 1; the
       // projection reads query heads, so rows of W_P per query head.
-      if (rows != heads * dv)
-        return;
       for (int64_t h = 0; h < heads; ++h) {
         int64_t g = h / group;
         for (int64_t d = 0; d < dv; ++d)
@@ -260,7 +263,9 @@ void Folder::fold(LinearOp linear) {
 
 void Folder::mergeSingleHead(LinearOp valueProj) {
   auto [attn, proj] = projectionOf(valueProj.getResult());
-  if (!attn || !proj || attn.getNumHeads() != 1 || attn.getKvHeads() != 1)
+  // Bias slots hold values of width dv: the value projection must stay.
+  if (!attn || !proj || attn.getNumHeads() != 1 || attn.getKvHeads() != 1 ||
+      attn.hasBiasSlots())
     return;
   auto wvCst = valueProj.getWeight().getDefiningOp<arith::ConstantOp>();
   if (!wvCst)
