@@ -314,3 +314,9 @@ func.func @parallel_rejected(%x: tensor<1x3x4xf32>) -> (tensor<1x3x4xf32>, tenso
   }
   return %y#0, %y#1 : tensor<1x3x4xf32>, tensor<1x3x4xf32>
 }
+
+// -----
+
+// A declaration has nothing to fuse and gets no remark.
+// CHECK-LABEL: func.func private @external
+func.func private @external(tensor<2x4xf32>) -> tensor<2x4xf32>

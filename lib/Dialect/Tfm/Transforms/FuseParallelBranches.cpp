@@ -106,7 +106,10 @@ struct TfmFuseParallelBranchesPass
     ModelStats before;
     if (module)
       before = computeModelStats(module);
-    getOperation()->walk([&](FunctionOpInterface fn) { runOnFunction(fn); });
+    getOperation()->walk([&](FunctionOpInterface fn) {
+      if (!fn.isExternal())
+        runOnFunction(fn);
+    });
     // What --tfm-stats reports under "rewrites".
     if (module) {
       ModelStats after = computeModelStats(module);
