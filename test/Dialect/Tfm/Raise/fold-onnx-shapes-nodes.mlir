@@ -64,3 +64,18 @@ func.func @bool_cast() -> tensor<2xi64> {
   %c = tfm.onnx_node "Cast"(%t) <{onnx_attrs = {to = 7 : i64}, version = 17 : i64}> : (tensor<2xi1>) -> tensor<2xi64>
   return %c : tensor<2xi64>
 }
+
+// -----
+
+// A negative step clamps the start to [0, n-1] (not [-1, n-1]) and the end to
+// [-1, n-1]: x[-100:-200:-1] of 4 elements is x[0:-1:-1], one element.
+// CHECK-LABEL: func.func @slice_negative_step
+// CHECK: tfm.onnx_node "Slice"{{.*}} -> tensor<1xf32>
+func.func @slice_negative_step(%x: tensor<4xf32>) -> tensor<?xf32> {
+  %s = arith.constant dense<-100> : tensor<1xi64>
+  %e = arith.constant dense<-200> : tensor<1xi64>
+  %a = arith.constant dense<0> : tensor<1xi64>
+  %st = arith.constant dense<-1> : tensor<1xi64>
+  %y = tfm.onnx_node "Slice"(%x, %s, %e, %a, %st) <{version = 17 : i64}> : (tensor<4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}

@@ -320,6 +320,8 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
       return std::nullopt;
     Tensor t;
     t.shape = *asInts(*s);
+    if (llvm::any_of(t.shape, [](int64_t e) { return e < 0 || e > (1 << 20); }))
+      return std::nullopt; // malformed
     double fill = 0;
     if (auto value = dyn_cast_or_null<ElementsAttr>(node.getOnnxAttr("value"))) {
       auto f = fromConstant(value);
@@ -357,6 +359,15 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
     }
     int64_t rank = parts[0].shape.size();
     int64_t axis = norm(node.getIntAttr("axis", 0), rank);
+    if (axis < 0 || axis >= rank)
+      return std::nullopt; // malformed
+    for (const Tensor &p : parts) {
+      if (static_cast<int64_t>(p.shape.size()) != rank)
+        return std::nullopt;
+      for (int64_t i = 0; i < rank; ++i)
+        if (i != axis && p.shape[i] != parts[0].shape[i])
+          return std::nullopt;
+    }
     Tensor out;
     out.shape = parts[0].shape;
     out.shape[axis] = 0;
@@ -379,6 +390,8 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
       return std::nullopt;
     int64_t rank = data->shape.size();
     int64_t axis = norm(node.getIntAttr("axis", 0), rank);
+    if (axis < 0 || axis >= rank)
+      return std::nullopt; // malformed
     Tensor out;
     out.shape.assign(data->shape.begin(), data->shape.begin() + axis);
     out.shape.append(idx->shape.begin(), idx->shape.end());
@@ -422,9 +435,15 @@ std::optional<Tensor> Evaluator::evalNode(OnnxNodeOp node, Value v, int depth) {
         return std::nullopt;
       steps = *asInts(*st);
     }
+    if (axes.size() != starts->data.size() || ends->data.size() != starts->data.size() ||
+        steps.size() != starts->data.size())
+      return std::nullopt; // malformed
     SmallVector<int64_t> lo(rank, 0), step(rank, 1), len(data->shape);
     for (size_t i = 0; i < axes.size(); ++i) {
-      int64_t ax = norm(axes[i], rank), n = data->shape[ax];
+      int64_t ax = norm(axes[i], rank);
+      if (ax < 0 || ax >= rank)
+        return std::nullopt;
+      int64_t n = data->shape[ax];
       int64_t b = static_cast<int64_t>(std::clamp<double>(starts->data[i], -4e18, 4e18));
       int64_t e = static_cast<int64_t>(std::clamp<double>(ends->data[i], -4e18, 4e18));
       int64_t s = steps[i];

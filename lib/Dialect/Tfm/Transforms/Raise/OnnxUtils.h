@@ -55,6 +55,26 @@ inline ElementsAttr constantOf(Value v) {
   return {};
 }
 
+/// The elements of a constant of integer type, if `v` is one.
+inline std::optional<SmallVector<int64_t>> constantIntValues(Value v) {
+  ElementsAttr attr = constantOf(v);
+  if (!attr || !isa<IntegerType>(attr.getElementType()))
+    return std::nullopt;
+  auto values = attr.tryGetValues<APInt>();
+  if (!values)
+    return std::nullopt;
+  return SmallVector<int64_t>(
+      llvm::map_range(*values, [](const APInt &x) { return x.getSExtValue(); }));
+}
+
+/// A Reduce* node's axes: the `axes` attribute (before opset 18) or the
+/// constant second input (from opset 18; ReduceSum from 13).
+inline std::optional<SmallVector<int64_t>> reduceAxes(OnnxNodeOp node) {
+  if (auto axes = node.getIntsAttr("axes"))
+    return axes;
+  return constantIntValues(node.getInput(1));
+}
+
 /// The value of a constant holding one float (any shape of one element, or
 /// a splat), if `v` is one.
 inline std::optional<double> scalarOf(Value v) {

@@ -368,11 +368,7 @@ void Raiser::raiseNorms() {
       continue;
     Value sq = mean.getInput(0);
     auto sqType = dyn_cast<RankedTensorType>(sq.getType());
-    std::optional<SmallVector<int64_t>> axes = mean.getIntsAttr("axes");
-    if (!axes)
-      if (ElementsAttr a = constantOf(mean.getInput(1)))
-        axes = SmallVector<int64_t>(llvm::map_range(
-            a.getValues<APInt>(), [](APInt v) { return v.getSExtValue(); }));
+    std::optional<SmallVector<int64_t>> axes = onnx::reduceAxes(mean);
     if (!sqType || !axes || !isLastAxis(*axes, sqType.getRank()))
       continue;
     Value d;
@@ -412,11 +408,7 @@ void Raiser::raiseNorms() {
     Value x = d;
     if (auto sub = nodeOf(d, "Sub")) {
       auto m = nodeOf(skipNoOps(sub.getInput(1)), "ReduceMean");
-      auto mAxes = m ? m.getIntsAttr("axes") : std::nullopt;
-      if (m && !mAxes)
-        if (ElementsAttr a = constantOf(m.getInput(1)))
-          mAxes = SmallVector<int64_t>(llvm::map_range(
-              a.getValues<APInt>(), [](APInt v) { return v.getSExtValue(); }));
+      auto mAxes = m ? onnx::reduceAxes(m) : std::nullopt;
       if (m && skipNoOps(m.getInput(0)) == skipNoOps(sub.getInput(0)) && mAxes &&
           isLastAxis(*mAxes, sqType.getRank()) && m.getIntAttr("keepdims", 1)) {
         kind = NormKind::layer;
@@ -1041,13 +1033,23 @@ bool Raiser::raiseOneAttention(OnnxNodeOp softmax) {
           replace(r.getResult(0), attn.getResult());
           return true;
         }
-        builder.setInsertionPoint(r);
-        auto reshaped = onnx::createNode(builder, r.getLoc(), "Reshape",
-                                         r.getResult(0).getType(),
-                                         {attn.getResult(), r.getInput(1)}, version,
-                                         r.getOnnxAttrsAttr());
-        replace(r.getResult(0), reshaped.getResult(0));
-        return true;
+        // The same target on [B, S, H·Dv] means the same only where it does
+        // not copy ("0") a dimension past the second: those differ.
+        std::optional<SymShape> target = shapes.elements(r.getInput(1));
+        bool copiesInner =
+            !target || (r.getIntAttr("allowzero", 0) == 0 &&
+                        llvm::any_of(llvm::drop_begin(*target, 2), [](const SymExpr &e) {
+                          return !e.isPositive() && e.getConstant() != -1;
+                        }));
+        if (!copiesInner) {
+          builder.setInsertionPoint(r);
+          auto reshaped = onnx::createNode(builder, r.getLoc(), "Reshape",
+                                           r.getResult(0).getType(),
+                                           {attn.getResult(), r.getInput(1)}, version,
+                                           r.getOnnxAttrsAttr());
+          replace(r.getResult(0), reshaped.getResult(0));
+          return true;
+        }
       }
   }
   // Otherwise split the heads again for whatever consumes [B, H, S, Dv].

@@ -700,7 +700,9 @@ void SymbolicShapes::visitOnnx(OnnxNodeOp op) {
           hi = std::clamp<int64_t>(hi, 0, *n);
           len = hi > lo ? (hi - lo + step - 1) / step : 0;
         } else {
-          lo = std::clamp<int64_t>(lo, -1, *n - 1);
+          // ONNX: a negative step clamps the start to [0, n-1] and the end to
+          // [-1, n-1].
+          lo = *n == 0 ? -1 : std::clamp<int64_t>(lo, 0, *n - 1);
           hi = std::clamp<int64_t>(hi, -1, *n - 1);
           len = lo > hi ? (lo - hi - step - 1) / -step : 0;
         }
