@@ -46,6 +46,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_graph  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_DIR = "/work/shared/models/stories260K"
 DEFAULT_CHECKPOINT = os.path.join(MODEL_DIR, "stories260K.bin")
@@ -470,33 +473,6 @@ def greedy(logits_fn, tokens, steps):
     return ids
 
 
-class _GraphBuilder:
-    """Nodes named like the TorchScript exporter's (/scope/Op_k, output /scope/Op_k_output_0)."""
-
-    def __init__(self):
-        from onnx import helper, numpy_helper
-        self.helper, self.numpy_helper = helper, numpy_helper
-        self.nodes, self.initializers = [], []
-        self.counts = {}
-
-    def weight(self, name, array):
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def op(self, scope, op_type, inputs, output=None, **attrs):
-        key = (scope, op_type)
-        k = self.counts.get(key, 0)
-        self.counts[key] = k + 1
-        name = f"{scope}/{op_type}" + (f"_{k}" if k else "")
-        out = output or f"{name}_output_0"
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=name, **attrs))
-        return out
-
-    def const(self, scope, value, dtype=np.int64):
-        return self.op(scope, "Constant", [],
-                       value=self.numpy_helper.from_array(np.array(value, dtype=dtype)))
-
-
 def build_onnx(cfg, weights, opset=17):
     """The stories260K graph (an onnx.ModelProto) written node by node with onnx.helper."""
     import onnx
@@ -505,7 +481,7 @@ def build_onnx(cfg, weights, opset=17):
     if opset < 13 or opset > 17:
         # Unsqueeze axes as an input needs 13; ReduceMean axes as an attribute ends at 17.
         raise SystemExit(f"--builder onnx writes opsets 13 to 17, not {opset}")
-    G = _GraphBuilder()
+    G = onnx_graph.GraphBuilder()
     D, h, kvh, hd = cfg.dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
     rep = h // kvh
     f32 = np.float32

@@ -70,6 +70,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_graph  # noqa: E402
+
 VOCAB = 96
 EPS = 1e-6
 THETA = 10000.0
@@ -347,33 +350,11 @@ def random_sequences(cfg, rng, batch, length):
 # ONNX graph
 # --------------------------------------------------------------------------
 
-class GraphBuilder:
-    """Nodes named like the TorchScript exporter's (/scope/Op_k, output /scope/Op_k_output_0)."""
-
-    def __init__(self, opset):
-        from onnx import helper, numpy_helper
-        self.helper, self.numpy_helper = helper, numpy_helper
-        self.opset = opset
-        self.nodes, self.initializers = [], []
-        self.counts = {}
+class GraphBuilder(onnx_graph.GraphBuilder):
+    """The shared builder, plus the forms that changed across opsets."""
 
     def weight(self, name, array, dtype=np.float32):
-        self.initializers.append(self.numpy_helper.from_array(
-            np.ascontiguousarray(array, dtype=dtype), name))
-        return name
-
-    def op(self, scope, op_type, inputs, output=None, **attrs):
-        key = (scope, op_type)
-        k = self.counts.get(key, 0)
-        self.counts[key] = k + 1
-        name = f"{scope}/{op_type}" + (f"_{k}" if k else "")
-        out = output or f"{name}_output_0"
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=name, **attrs))
-        return out
-
-    def const(self, scope, value, dtype=np.int64):
-        return self.op(scope, "Constant", [],
-                       value=self.numpy_helper.from_array(np.array(value, dtype=dtype)))
+        return super().weight(name, array, dtype)
 
     def reduce_mean_last(self, scope, x):
         if self.opset >= 18:  # axes became an input

@@ -21,6 +21,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Weights.h"
+
 #include "tfm/Dialect/Tfm/Transforms/Calibration.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -591,16 +593,9 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
     int64_t d = keys[index].size() / hkv, dv = values[index].size() / hkv;
     Type elt = cast<RankedTensorType>(attn.getKey().getType()).getElementType();
     auto slotConstant = [&](ArrayRef<float> row, int64_t width) -> Value {
-      auto type = RankedTensorType::get({hkv, 1, width}, elt);
-      SmallVector<APFloat> aps;
-      for (float f : row) {
-        APFloat ap(f);
-        bool lost;
-        ap.convert(cast<FloatType>(elt).getFloatSemantics(),
-                   APFloat::rmNearestTiesToEven, &lost);
-        aps.push_back(ap);
-      }
-      return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, aps));
+      std::vector<double> values(row.begin(), row.end());
+      return weights::floatConstant(b, loc, {hkv, 1, width}, elt, values,
+                                    "first_token_slot");
     };
     Value keyBias = slotConstant(keys[index], d);
     Value valueBias = slotConstant(values[index], dv);
@@ -756,16 +751,7 @@ void setToMeans(BlockOp block, ArrayRef<Replacement> replacements, int64_t opset
       mean[dim] = m;
     }
     auto vec = [&](ArrayRef<double> v) -> Value {
-      SmallVector<APFloat> aps;
-      for (double x : v) {
-        APFloat ap(x);
-        bool lost;
-        ap.convert(cast<FloatType>(elt).getFloatSemantics(),
-                   APFloat::rmNearestTiesToEven, &lost);
-        aps.push_back(ap);
-      }
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(RankedTensorType::get({width}, elt), aps));
+      return weights::floatConstant(b, loc, {width}, elt, v, "calibration_mean");
     };
     SmallVector<int64_t> rowShape(type.getShape());
     rowShape[axis] = ShapedType::kDynamic;
