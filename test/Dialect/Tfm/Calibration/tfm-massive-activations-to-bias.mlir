@@ -156,3 +156,18 @@ module {
     return %m : tensor<?x1x8xf32>
   }
 }
+
+// -----
+
+// Twice: the token after the precomputed one is not fixed.
+module {
+  // expected-warning @below {{@main already had its first token (1) precomputed}}
+  // expected-remark @below {{@main left unchanged}}
+  func.func @main(%ids: tensor<?x?xi64> {tfm.first_token = 1 : i64}) -> tensor<?x?x8xf32> {
+    %table = arith.constant dense<0.5> : tensor<10x8xf32>
+    %x = tfm.embedding %ids, %table : (tensor<?x?xi64>, tensor<10x8xf32>) -> tensor<?x?x8xf32>
+    %a = tfm.attention %x, %x, %x {causal, num_heads = 2 : i64}
+        : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+    return %a : tensor<?x?x8xf32>
+  }
+}

@@ -183,6 +183,10 @@ LogicalResult FirstTokenRewrite::prepare() {
     return mlir::emitWarning(fn.getLoc(), "tfm-massive-activations-to-bias: @")
            << fn.getSymName()
            << " has no single token ids argument (run --tfm-raise first)";
+  if (auto dropped = fn.getArgAttrOfType<IntegerAttr>(idsArg, "tfm.first_token"))
+    return mlir::emitWarning(fn.getLoc(), "tfm-massive-activations-to-bias: @")
+           << fn.getSymName() << " already had its first token ("
+           << dropped.getInt() << ") precomputed; the next one is not fixed";
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
     if (static_cast<int64_t>(i) == idsArg || isPositionIdsArgument(fn, i))
       continue;
