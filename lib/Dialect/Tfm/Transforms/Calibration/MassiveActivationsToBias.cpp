@@ -885,7 +885,6 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
              << llvm::toString(rewritten.takeError());
     // Held-out sequences: fresh random ones, starting like the calibration
     // sequences when those all start with one token.
-    int64_t idsArg = tokenIdsArgument(fn);
     int64_t vocabulary = vocabularySize(fn);
     CalibrationSource heldOut = source;
     heldOut.file.clear();
