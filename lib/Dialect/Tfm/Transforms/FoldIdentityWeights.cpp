@@ -240,7 +240,7 @@ void Folder::fold(LinearOp linear) {
       betas.push_back(residual.getBranchGain(i) * (i == branchIndex ? c : 1.0));
     residual.setBetasAttr(b.getDenseF64ArrayAttr(betas));
   } else {
-    int64_t version = 17;
+    int64_t version = onnx::defaultDomainOpset(linear);
     if (c != 1.0) {
       Value cst = weights::floatConstant(b, loc, {}, et, {c}, "");
       replacement = onnx::createNode(b, loc, "Mul", type, {replacement, cst}, version)

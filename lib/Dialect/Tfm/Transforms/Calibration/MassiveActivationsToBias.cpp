@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Raise/OnnxUtils.h"
 #include "../Weights.h"
 
 #include "tfm/Dialect/Tfm/Transforms/Calibration.h"
@@ -49,21 +50,6 @@ namespace {
 
 enum class NegativeControl { None, RestartPositions, IgnoreWindow };
 
-/// The ONNX opset the module imports the default domain at (17 if unknown):
-/// the version of the graph-tier nodes the rewrite adds.
-int64_t defaultOpset(ModuleOp module) {
-  if (auto opsets = module->getAttrOfType<DictionaryAttr>("tfm.onnx_opsets"))
-    if (auto v = opsets.getAs<IntegerAttr>("ai.onnx"))
-      return v.getInt();
-  return 17;
-}
-
-Value i64Tensor(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
-  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                    b.getI64Type());
-  return arith::ConstantOp::create(b, loc, DenseIntElementsAttr::get(type, values));
-}
-
 /// `type` with dimension `axis` shorter by `by` (dynamic stays dynamic).
 RankedTensorType shortened(Type type, int64_t axis, int64_t by = 1) {
   auto ranked = cast<RankedTensorType>(type);
@@ -80,18 +66,15 @@ struct NodeBuilder {
 
   Value node(Location loc, StringRef opType, Type result, ValueRange inputs,
              DictionaryAttr attrs = {}) {
-    return OnnxNodeOp::create(b, loc, TypeRange{result}, inputs,
-                              b.getStringAttr(opType), b.getStringAttr(""),
-                              b.getI64IntegerAttr(opset), StringAttr(), attrs)
-        ->getResult(0);
+    return onnx::createNode(b, loc, opType, result, inputs, opset, attrs).getResult(0);
   }
 
   /// x[start:end] along `axis` (end may be INT64_MAX or negative).
   Value slice(Location loc, Value x, int64_t axis, int64_t start, int64_t end,
               Type result) {
     return node(loc, "Slice", result,
-                {x, i64Tensor(b, loc, {start}), i64Tensor(b, loc, {end}),
-                 i64Tensor(b, loc, {axis})});
+                {x, onnx::i64Constant(b, loc, {start}), onnx::i64Constant(b, loc, {end}),
+                 onnx::i64Constant(b, loc, {axis})});
   }
 };
 
@@ -357,26 +340,10 @@ static bool isElementwiseNode(OnnxNodeOp node) {
   return kinds.contains(node.getOpType());
 }
 
-/// The i64 elements of a constant operand.
-static std::optional<SmallVector<int64_t>> constInts(Value v) {
-  auto cst = v ? v.getDefiningOp<arith::ConstantOp>() : nullptr;
-  auto dense = cst ? dyn_cast<DenseIntElementsAttr>(cst.getValue()) : nullptr;
-  if (!dense)
-    return std::nullopt;
-  SmallVector<int64_t> out;
-  for (const APInt &x : dense.getValues<APInt>())
-    out.push_back(x.getSExtValue());
-  return out;
-}
-
-/// The axes of a node (opset >= 13: second input; before: attribute).
-static std::optional<SmallVector<int64_t>> nodeAxes(OnnxNodeOp node, unsigned input,
-                                                    int64_t rank) {
-  std::optional<SmallVector<int64_t>> axes;
-  if (node.getInputs().size() > input && !isa<NoneType>(node.getInputs()[input].getType()))
-    axes = constInts(node.getInputs()[input]);
-  else
-    axes = node.getIntsAttr("axes");
+/// A node's axes (attribute or constant input `input`), in [0, rank).
+static std::optional<SmallVector<int64_t>> normalisedAxes(OnnxNodeOp node,
+                                                          unsigned input, int64_t rank) {
+  std::optional<SmallVector<int64_t>> axes = onnx::axesOf(node, input);
   if (axes)
     for (int64_t &a : *axes)
       if (a < 0)
@@ -489,12 +456,12 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
       one[axis - start] = 1;
       b.setInsertionPointAfter(op);
       Value sum = nodes.node(loc, "Add", node->getResult(0).getType(),
-                             {node->getResult(0), i64Tensor(b, loc, one)});
+                             {node->getResult(0), onnx::i64Constant(b, loc, one)});
       node->getResult(0).replaceAllUsesExcept(sum, sum.getDefiningOp());
       return success();
     }
     if (kind == "Reshape" && othersOff) {
-      auto target = constInts(node.getInputs()[1]);
+      auto target = onnx::constantIntValues(node.getInputs()[1]);
       auto inType = cast<RankedTensorType>(data.getType());
       if (!target || static_cast<int64_t>(target->size()) <= axis ||
           node.getIntAttr("allowzero", 0) != 0)
@@ -510,7 +477,7 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
       if ((*target)[axis] > 0) {
         SmallVector<int64_t> adjusted(*target);
         adjusted[axis] -= 1;
-        node->setOperand(1, i64Tensor(b, loc, adjusted));
+        node->setOperand(1, onnx::i64Constant(b, loc, adjusted));
       }
       shorten(op, axis);
       return success();
@@ -523,12 +490,15 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
     if ((kind == "Slice" || kind == "Squeeze" || kind == "ReduceMean" ||
          kind == "ReduceSum" || kind == "ReduceMax") && othersOff) {
       bool reduce = kind.starts_with("Reduce");
-      auto axes = kind == "Slice" ? nodeAxes(node, 3, rank)
-                                  : nodeAxes(node, 1, rank);
-      if (kind == "Slice" && !axes && node.getInputs().size() <= 3)
-        axes = llvm::to_vector(llvm::seq<int64_t>(0, constInts(node.getInputs()[1])
-                                                          ? constInts(node.getInputs()[1])->size()
-                                                          : rank));
+      auto axes = kind == "Slice" ? normalisedAxes(node, 3, rank)
+                                  : normalisedAxes(node, 1, rank);
+      if (kind == "Slice" && !axes && !node.getInput(3)) {
+        // Default axes: 0 .. len(starts) - 1 (length unknown: any axis).
+        int64_t n = node.getInput(1)
+                        ? cast<ShapedType>(node.getInput(1).getType()).getDimSize(0)
+                        : ShapedType::kDynamic;
+        axes = llvm::to_vector(llvm::seq<int64_t>(0, ShapedType::isDynamic(n) ? rank : n));
+      }
       if (!axes || llvm::is_contained(*axes, axis))
         return reject("'" + kind + "' over the token axis");
       int64_t out = axis;
@@ -539,7 +509,7 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
     }
     if (kind == "Unsqueeze" && othersOff) {
       int64_t outRank = rankOf(op->getResult(0));
-      auto axes = nodeAxes(node, 1, outRank);
+      auto axes = normalisedAxes(node, 1, outRank);
       if (!axes)
         return reject("Unsqueeze without constant axes");
       llvm::sort(*axes);
@@ -661,7 +631,7 @@ LogicalResult FirstTokenRewrite::rewriteOp(Operation *op, OpBuilder &b,
 
 LogicalResult FirstTokenRewrite::rewriteBody(func::FuncOp f) {
   OpBuilder b(f.getContext());
-  NodeBuilder nodes{b, defaultOpset(module)};
+  NodeBuilder nodes{b, onnx::defaultDomainOpset(module)};
   Block &entry = f.getBody().front();
   b.setInsertionPointToStart(&entry);
   // The caller passes tokens 1..T; the full-length view puts the first token
@@ -671,7 +641,7 @@ LogicalResult FirstTokenRewrite::rewriteBody(func::FuncOp f) {
     Type fullType = arg.getType();
     arg.setType(shortened(fullType, 1));
     Location loc = f.getLoc();
-    Value pads = i64Tensor(b, loc, {0, 1, 0, 0});
+    Value pads = onnx::i64Constant(b, loc, {0, 1, 0, 0});
     auto scalarType = RankedTensorType::get({}, b.getI64Type());
     Value fill = arith::ConstantOp::create(
         b, loc, DenseIntElementsAttr::get(scalarType, ArrayRef<int64_t>{ids ? firstToken : 0}));
@@ -877,7 +847,7 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
       SmallVector<Replacement> list;
       for (auto &[token, r] : tokens)
         list.push_back(r);
-      setToMeans(block, list, defaultOpset(module));
+      setToMeans(block, list, onnx::defaultDomainOpset(module));
     }
     auto rewritten = ProbedExecutable::compile(module, fn, {});
     if (!rewritten)

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 
 #include <optional>
 
@@ -67,12 +68,25 @@ inline std::optional<SmallVector<int64_t>> constantIntValues(Value v) {
       llvm::map_range(*values, [](const APInt &x) { return x.getSExtValue(); }));
 }
 
-/// A Reduce* node's axes: the `axes` attribute (before opset 18) or the
-/// constant second input (from opset 18; ReduceSum from 13).
-inline std::optional<SmallVector<int64_t>> reduceAxes(OnnxNodeOp node) {
+/// A node's axes: the `axes` attribute (older opsets), else the constant
+/// input `input` (Reduce*, Squeeze, Unsqueeze: 1 from opset 13 or 18; Slice: 3).
+/// As written: negative axes are not normalised.
+inline std::optional<SmallVector<int64_t>> axesOf(OnnxNodeOp node, unsigned input = 1) {
   if (auto axes = node.getIntsAttr("axes"))
     return axes;
-  return constantIntValues(node.getInput(1));
+  return constantIntValues(node.getInput(input));
+}
+
+/// The opset the module holding `op` imports the default ONNX domain at
+/// (`tfm.onnx_opsets`, written by the importer), else 17: the version for
+/// graph-tier nodes a pass adds.
+inline int64_t defaultDomainOpset(Operation *op) {
+  auto module = isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
+  if (auto opsets = module ? module->getAttrOfType<DictionaryAttr>("tfm.onnx_opsets")
+                           : DictionaryAttr())
+    if (auto v = opsets.getAs<IntegerAttr>("ai.onnx"))
+      return v.getInt();
+  return 17;
 }
 
 /// The value of a constant holding one float (any shape of one element, or

@@ -368,7 +368,7 @@ void Raiser::raiseNorms() {
       continue;
     Value sq = mean.getInput(0);
     auto sqType = dyn_cast<RankedTensorType>(sq.getType());
-    std::optional<SmallVector<int64_t>> axes = onnx::reduceAxes(mean);
+    std::optional<SmallVector<int64_t>> axes = onnx::axesOf(mean);
     if (!sqType || !axes || !isLastAxis(*axes, sqType.getRank()))
       continue;
     Value d;
@@ -408,7 +408,7 @@ void Raiser::raiseNorms() {
     Value x = d;
     if (auto sub = nodeOf(d, "Sub")) {
       auto m = nodeOf(skipNoOps(sub.getInput(1)), "ReduceMean");
-      auto mAxes = m ? onnx::reduceAxes(m) : std::nullopt;
+      auto mAxes = m ? onnx::axesOf(m) : std::nullopt;
       if (m && skipNoOps(m.getInput(0)) == skipNoOps(sub.getInput(0)) && mAxes &&
           isLastAxis(*mAxes, sqType.getRank()) && m.getIntAttr("keepdims", 1)) {
         kind = NormKind::layer;
