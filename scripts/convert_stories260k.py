@@ -494,12 +494,7 @@ def build_onnx(cfg, weights, opset=17):
     freq_sin = G.weight("freq_sin", weights["freq_cis_imag"])
 
     # dynamic sizes: batch and sequence as scalars and as [1] tensors
-    shape = G.op("", "Shape", ["input_ids"])
-    batch = G.op("", "Gather", [shape, G.const("", 0)], axis=0)
-    seq = G.op("", "Gather", [shape, G.const("", 1)], axis=0)
-    axis0 = G.const("", [0])
-    B1 = G.op("", "Unsqueeze", [batch, axis0])
-    S1 = G.op("", "Unsqueeze", [seq, axis0])
+    batch, seq, B1, S1, axis0 = G.batch_and_length("input_ids")
     # cos/sin = freq[:S] viewed [1, S, 1, hd/2]
     rope_shape = G.op("", "Concat", [G.const("", [1]), S1, G.const("", [1, hd // 2])], axis=0)
     cos, sin = [G.op("", "Reshape", [G.op("", "Slice", [t, G.const("", [0]), S1, axis0]),

@@ -373,12 +373,7 @@ def build_onnx(cfg, w):
     rep = h // kvh
 
     embed = G.weight("model.embed_tokens.weight", w["embed"])
-    shape = G.op("", "Shape", ["input_ids"])
-    batch = G.op("", "Gather", [shape, G.const("", 0)], axis=0)
-    seq = G.op("", "Gather", [shape, G.const("", 1)], axis=0)
-    axis0 = G.const("", [0])
-    B1 = G.op("", "Unsqueeze", [batch, axis0])
-    S1 = G.op("", "Unsqueeze", [seq, axis0])
+    batch, seq, B1, S1, _ = G.batch_and_length("input_ids")
 
     # Rotary tables cos, sin [B or 1, 1, S, hd].
     sc = "/model/rotary_emb"

@@ -36,3 +36,14 @@ class GraphBuilder:
         """A Constant node holding `value`."""
         return self.op(scope, "Constant", [],
                        value=self.numpy_helper.from_array(np.array(value, dtype=dtype)))
+
+    def batch_and_length(self, ids):
+        """Batch and sequence length of `ids` [B, S] as the exporters compute
+        them: scalars B, S, [1]-tensors B1, S1, and the constant [0] they
+        were unsqueezed with (for reuse)."""
+        shape = self.op("", "Shape", [ids])
+        batch = self.op("", "Gather", [shape, self.const("", 0)], axis=0)
+        seq = self.op("", "Gather", [shape, self.const("", 1)], axis=0)
+        axis0 = self.const("", [0])
+        return (batch, seq, self.op("", "Unsqueeze", [batch, axis0]),
+                self.op("", "Unsqueeze", [seq, axis0]), axis0)
