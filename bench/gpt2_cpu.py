@@ -20,13 +20,12 @@ build/bench-venv).
 
 import argparse
 import os
-import re
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from common import ort_session, take_turns, tfm_run_latency, time_calls
 
 
 def parse_args():
@@ -181,16 +180,6 @@ def flops(a, s):
     return a.layers * per_layer + 2 * tokens * d * a.vocab
 
 
-def time_calls(fn, repeat):
-    fn()  # warm-up
-    ms = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms)
-
-
 def run_tfm(a, w, ids, pos, ref, work):
     mlir = os.path.join(work, "gpt2.mlir")
     with open(mlir, "w") as f:
@@ -211,11 +200,7 @@ def run_tfm(a, w, ids, pos, ref, work):
     cmd += ["--input=" + p for p in inputs]
     cmd += ["--expected=" + os.path.join(work, "ref.npy"), "--atol=1e-3", "--rtol=1e-3",
             f"--repeat={a.repeat}"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"tfm-run failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    m = re.search(r"latency: median ([0-9.]+) ms", r.stdout)
-    return float(m.group(1))
+    return tfm_run_latency(cmd)
 
 
 def iree_version():
@@ -290,10 +275,7 @@ def main():
                                   input_names=["ids", "pos"], output_names=["logits"],
                                   dynamic_axes={"ids": {1: "seq"}, "pos": {1: "seq"}},
                                   dynamo=False)
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = a.threads
-            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+            sess = ort_session(path, a.threads)
             feed = {"ids": ids, "pos": pos}
             out = sess.run(None, feed)[0]
             assert np.allclose(out, ref, atol=1e-3, rtol=1e-3), "ORT disagrees with PyTorch"
@@ -307,17 +289,7 @@ def main():
                     print(f"IREE skipped: {type(ex).__name__}: {str(ex)[:300]}", file=sys.stderr)
         if "tfm" not in a.skip:
             engines["tfm"] = lambda: run_tfm(a, w, ids, pos, ref, a.work)
-        per_round = {name: [] for name in engines}
-        for r in range(a.rounds):
-            # Rotate the order each round, and pause between engines: the
-            # thread pools of the in-process engines spin for a while after
-            # their last call and would steal cores from the next engine.
-            names = list(engines)
-            names = names[r % len(names):] + names[:r % len(names)]
-            for name in names:
-                time.sleep(1.0)
-                per_round[name].append(engines[name]())
-        res = {name: statistics.median(v) for name, v in per_round.items()}
+        res = {name: ms for name, (ms, _) in take_turns(engines, a.rounds, f"seq {s} ").items()}
         rows.append((s, res))
 
     gf = {s: flops(a, s) / 1e9 for s in a.seq}

@@ -25,13 +25,12 @@ import argparse
 import contextlib
 import io
 import os
-import re
-import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from common import ort_session, sh, take_turns, tfm_run_latency, time_calls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -54,14 +53,6 @@ def parse_args():
     p.add_argument("--work", default=os.path.join(ROOT, "build", "bench-sasp"))
     p.add_argument("--skip", nargs="*", default=[], help="engines to skip: torch ort")
     return p.parse_args()
-
-
-def sh(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}"
-                           f"{r.stderr[-3000:]}")
-    return r.stdout + r.stderr
 
 
 def build_model(a):
@@ -107,19 +98,7 @@ def tfm_time(a, mlir, ids_path, repeat, output=None):
     cmd = [os.path.join(a.bin, "tfm-run"), mlir, "--input=" + ids_path, f"--repeat={repeat}"]
     if output:
         cmd.append("--output=" + output)
-    text = sh(cmd)
-    m = re.search(r"latency: median ([0-9.]+) ms, min ([0-9.]+) ms", text)
-    return float(m.group(1)), float(m.group(2))
-
-
-def time_calls(fn, repeat):
-    fn()  # warm-up
-    ms = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms), min(ms)
+    return tfm_run_latency(cmd)
 
 
 def main():
@@ -139,12 +118,7 @@ def main():
         for line in stats[name]:
             print(f"tfm-stats {name}: {line}")
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = a.threads
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+    sess = ort_session(onnx_path, a.threads)
 
     rows = []
     for s in a.seq:
@@ -179,17 +153,7 @@ def main():
         if bad:
             raise RuntimeError(f"seq {s}: engines disagree with PyTorch: {bad}")
 
-        per_round = {name: [] for name in engines}
-        for r in range(a.rounds):
-            names = list(engines)
-            names = names[r % len(names):] + names[:r % len(names)]
-            for name in names:
-                time.sleep(1.0)
-                per_round[name].append(engines[name]())
-                print(f"  seq {s} round {r} {name}: median {per_round[name][-1][0]:.1f} ms",
-                      flush=True)
-        res = {n: (statistics.median(x[0] for x in v), min(x[1] for x in v))
-               for n, v in per_round.items()}
+        res = take_turns(engines, a.rounds, label=f"seq {s} ")
         rows.append((s, res))
 
     print(f"\nSAS-P, batch 1, {a.layers} layers, width {a.width}, {a.heads} heads, "
