@@ -265,7 +265,8 @@ static LogicalResult writeFile(StringRef path, Operation *op,
   std::string error;
   auto file = openOutputFile(path, &error);
   if (!file)
-    return op->emitError() << "cannot write " << path << ": " << error;
+    return mlir::emitError(op->getLoc())
+           << "tfm-find-massive-activations: cannot write " << path << ": " << error;
   write(file->os());
   file->keep();
   return success();
@@ -280,11 +281,11 @@ struct FindMassiveActivationsPass
     ModuleOp module = getOperation();
     auto fn = module.lookupSymbol<func::FuncOp>(entry);
     if (!fn || fn.isDeclaration()) {
-      module.emitError() << "tfm-find-massive-activations: no function @" << entry;
+      mlir::emitError(module.getLoc()) << "tfm-find-massive-activations: no function @" << entry;
       return signalPassFailure();
     }
     if (!plot.empty() && !StringRef(plot).ends_with(".svg")) {
-      module.emitError() << "tfm-find-massive-activations: plot=" << plot
+      mlir::emitError(module.getLoc()) << "tfm-find-massive-activations: plot=" << plot
                          << ": only .svg is drawn";
       return signalPassFailure();
     }

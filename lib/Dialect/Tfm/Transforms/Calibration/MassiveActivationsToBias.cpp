@@ -232,14 +232,14 @@ LogicalResult FirstTokenRewrite::prepare() {
     probes.push_back(a.getMask());
   auto exe = ProbedExecutable::compile(module, fn, probes);
   if (!exe)
-    return fatal = true, fn.emitError("tfm-massive-activations-to-bias: ")
+    return fatal = true, mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
            << llvm::toString(exe.takeError());
   auto idsType = cast<RankedTensorType>(fn.getArgument(idsArg).getType());
   int64_t length = idsType.isDynamicDim(1) ? 6 : idsType.getDimSize(1);
   std::vector<int64_t> tokens(length);
   int64_t vocabulary = vocabularySize(fn);
   if (firstToken >= vocabulary && vocabulary > 0)
-    return fatal = true, fn.emitError("tfm-massive-activations-to-bias: first-token ")
+    return fatal = true, mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: first-token ")
            << firstToken << " is outside the vocabulary [0, " << vocabulary << ")";
   for (int64_t i = 0; i < length; ++i)
     tokens[i] = i == 0 ? firstToken : (firstToken + 7 * i) % std::max<int64_t>(vocabulary, 1);
@@ -249,7 +249,7 @@ LogicalResult FirstTokenRewrite::prepare() {
            << llvm::toString(args.takeError());
   auto out = (*exe)->run(*args);
   if (!out)
-    return fatal = true, fn.emitError("tfm-massive-activations-to-bias: running the model "
+    return fatal = true, mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: running the model "
                         "on the first token failed: ")
            << llvm::toString(out.takeError());
   if (failed(checkMasks(ArrayRef(out->probes).drop_front(2 * attentions.size()), masked)))
@@ -755,7 +755,7 @@ struct MassiveActivationsToBiasPass
 
 LogicalResult MassiveActivationsToBiasPass::runExact(ModuleOp module, func::FuncOp fn) {
   if (firstToken < 0)
-    return fn.emitError("tfm-massive-activations-to-bias: mode=exact needs "
+    return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: mode=exact needs "
                         "first-token=ID (the token every sequence starts with)");
   NegativeControl control = NegativeControl::None;
   if (negativeControl == "restart-positions")
@@ -763,7 +763,7 @@ LogicalResult MassiveActivationsToBiasPass::runExact(ModuleOp module, func::Func
   else if (negativeControl == "ignore-window")
     control = NegativeControl::IgnoreWindow;
   else if (!negativeControl.empty())
-    return fn.emitError("tfm-massive-activations-to-bias: negative-control=")
+    return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: negative-control=")
            << negativeControl << ": expected restart-positions or ignore-window";
   FirstTokenRewrite rewrite(module, fn, firstToken, control);
   if (failed(rewrite.prepare()) || failed(rewrite.apply())) {
@@ -802,7 +802,7 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
   CalibrationSource source{calibration, firstToken, sequences, length, seed};
   auto found = findMassiveActivations(module, fn, source, {magnitude, ratio});
   if (!found)
-    return fn.emitError("tfm-massive-activations-to-bias: ")
+    return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
            << llvm::toString(found.takeError());
   // Where each (token, dim) first appears, and its mean there.
   std::map<std::pair<int64_t, int64_t>, const MassiveActivation *> first;
@@ -837,7 +837,7 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
     // Held-out error: the original and the rewritten model side by side.
     auto original = ProbedExecutable::compile(module, fn, {});
     if (!original)
-      return fn.emitError("tfm-massive-activations-to-bias: ")
+      return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
              << llvm::toString(original.takeError());
     for (auto &[layer, tokens] : byLayer) {
       BlockOp block;
@@ -851,7 +851,7 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
     }
     auto rewritten = ProbedExecutable::compile(module, fn, {});
     if (!rewritten)
-      return fn.emitError("tfm-massive-activations-to-bias: ")
+      return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
              << llvm::toString(rewritten.takeError());
     // Held-out sequences: fresh random ones, starting like the calibration
     // sequences when those all start with one token.
@@ -869,18 +869,18 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
     }
     auto seqs = calibrationSequences(heldOut, vocabulary);
     if (!seqs)
-      return fn.emitError("tfm-massive-activations-to-bias: ")
+      return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
              << llvm::toString(seqs.takeError());
     double maxAbs = 0, maxRel = 0;
     for (const std::vector<int64_t> &tokens : *seqs) {
       auto args = calibrationInputs((*original)->inputs(), fn, tokens);
       if (!args)
-        return fn.emitError("tfm-massive-activations-to-bias: ")
+        return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
                << llvm::toString(args.takeError());
       auto want = (*original)->run(*args);
       auto got = want ? (*rewritten)->run(*args) : std::move(want);
       if (!got)
-        return fn.emitError("tfm-massive-activations-to-bias: ")
+        return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
                << llvm::toString(got.takeError());
       auto [a, r] = outputError(want->results, got->results);
       maxAbs = std::max(maxAbs, a);
@@ -904,7 +904,9 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
       std::string error;
       auto file = openOutputFile(report, &error);
       if (!file)
-        return fn.emitError() << "cannot write " << report << ": " << error;
+        return mlir::emitError(fn.getLoc())
+               << "tfm-massive-activations-to-bias: cannot write " << report << ": "
+               << error;
       file->os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(json))) << "\n";
       file->keep();
     }
@@ -916,7 +918,7 @@ void MassiveActivationsToBiasPass::runOnOperation() {
   ModuleOp module = getOperation();
   auto fn = module.lookupSymbol<func::FuncOp>(entry);
   if (!fn || fn.isDeclaration()) {
-    module.emitError() << "tfm-massive-activations-to-bias: no function @" << entry;
+    mlir::emitError(module.getLoc()) << "tfm-massive-activations-to-bias: no function @" << entry;
     return signalPassFailure();
   }
   LogicalResult result = failure();
@@ -925,7 +927,7 @@ void MassiveActivationsToBiasPass::runOnOperation() {
   else if (mode == "approximate")
     result = runApproximate(module, fn);
   else
-    fn.emitError() << "tfm-massive-activations-to-bias: mode=" << mode
+    mlir::emitError(fn.getLoc()) << "tfm-massive-activations-to-bias: mode=" << mode
                    << ": expected exact or approximate";
   if (failed(result))
     signalPassFailure();
