@@ -124,12 +124,10 @@ CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
     for (std::string &n : sig->dimNames)
       if (n == what)
         n = what + "." + std::to_string(&n - sig->dimNames.data());
-    // Token ids: the largest table they index.
-    for (Operation *user : fn.getArgument(i).getUsers())
-      if (auto emb = dyn_cast<EmbeddingOp>(user))
-        if (emb.getIds() == fn.getArgument(i) &&
-            !emb.getTable().getType().isDynamicDim(0))
-          sig->idBound = std::max(sig->idBound, emb.getTable().getType().getDimSize(0));
+    // Token ids: the rows of the table they index.
+    if (EmbeddingOp emb = tokenEmbedding(fn.getArgument(i)))
+      if (!emb.getTable().getType().isDynamicDim(0))
+        sig->idBound = emb.getTable().getType().getDimSize(0);
     exe->inputSigs.push_back(std::move(*sig));
   }
   for (unsigned i = 0; i < fnTy.getNumResults(); ++i) {

@@ -18,3 +18,15 @@ func.func @main(%ids: tensor<?x?xi64> {tfm.dim_names = ["batch", "sequence"]}) -
 // The dim names are consumed: no warning from the LLVM translation.
 // RUN: tfm-run %s --random-inputs --dim=batch=1 --dim=sequence=2 2>&1 | FileCheck %s --check-prefix=QUIET --allow-empty
 // QUIET-NOT: warning
+
+// Ids reach the table through the exporters' Reshape: still drawn below it
+// (--int-max is far larger).
+// RUN: tfm-run %s --entry=reshaped --random-inputs --seed=7 --int-max=1000 --dim=batch=3 --dim=sequence=5 --output=%t/r.npy --output=%t/rids.npy
+// RUN: %python -c "import numpy as np; ids = np.load('%t/rids.npy'); assert ids.min() >= 0 and ids.max() < 7, ids"
+func.func @reshaped(%ids: tensor<?x?xi64> {tfm.dim_names = ["batch", "sequence"]}) -> (tensor<?x?x4xf32>, tensor<?x?xi64>) {
+  %table = arith.constant dense<1.0> : tensor<7x4xf32>
+  %keep = arith.constant dense<0> : tensor<2xi64>
+  %r = tfm.onnx_node "Reshape"(%ids, %keep) <{version = 17 : i64}> : (tensor<?x?xi64>, tensor<2xi64>) -> tensor<?x?xi64>
+  %e = tfm.embedding %r, %table : (tensor<?x?xi64>, tensor<7x4xf32>) -> tensor<?x?x4xf32>
+  return %e, %ids : tensor<?x?x4xf32>, tensor<?x?xi64>
+}

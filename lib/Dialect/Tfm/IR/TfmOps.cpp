@@ -596,3 +596,19 @@ std::string OnnxNodeOp::describe() {
   return describeOnnxNode(getNodeName().value_or(""), getOpType(), getDomain(),
                           getVersion());
 }
+
+EmbeddingOp mlir::tfm::tokenEmbedding(Value ids) {
+  // Exporters reshape or cast the ids on their way to the table.
+  for (Operation *user : ids.getUsers()) {
+    if (auto emb = dyn_cast<EmbeddingOp>(user))
+      if (emb.getIds() == ids)
+        return emb;
+    auto node = dyn_cast<OnnxNodeOp>(user);
+    if (node && node.getInputs().front() == ids && node->getNumResults() == 1 &&
+        llvm::is_contained({"Reshape", "Cast", "Identity", "Squeeze", "Unsqueeze"},
+                           node.getOpType()))
+      if (EmbeddingOp emb = tokenEmbedding(node->getResult(0)))
+        return emb;
+  }
+  return {};
+}

@@ -39,6 +39,11 @@ bool isDefaultOnnxDomain(StringRef domain);
 std::string describeOnnxNode(StringRef nodeName, StringRef opType,
                              StringRef domain, int64_t version);
 
+/// The tfm.embedding that `ids` index, directly or through the Reshape,
+/// Cast, Identity, Squeeze or Unsqueeze nodes exporters put in between (the
+/// table's rows bound the token ids).
+EmbeddingOp tokenEmbedding(Value ids);
+
 } // namespace mlir::tfm
 
 #endif // TFM_DIALECT_TFM_IR_TFMOPS_H

@@ -88,10 +88,6 @@ calibrationInputs(const std::vector<TensorSignature> &signature,
 /// The single floating-point values of `array` as float.
 std::vector<float> toFloats(const npy::Array &array);
 
-/// The tfm.embedding that `ids` index, directly or through the Reshape,
-/// Cast, Identity, Squeeze or Unsqueeze nodes exporters put in between.
-EmbeddingOp tokenEmbedding(Value ids);
-
 /// The token ids argument of `entry`: the one argument that indexes a
 /// tfm.embedding (see tokenEmbedding) and is not named as token types,
 /// segments or positions; -1 when there is none or more than one.

@@ -166,22 +166,6 @@ mlir::tfm::calibrationSequences(const CalibrationSource &source,
   return seqs;
 }
 
-EmbeddingOp mlir::tfm::tokenEmbedding(Value ids) {
-  // Exporters reshape or cast the ids on their way to the table.
-  for (Operation *user : ids.getUsers()) {
-    if (auto emb = dyn_cast<EmbeddingOp>(user))
-      if (emb.getIds() == ids)
-        return emb;
-    auto node = dyn_cast<OnnxNodeOp>(user);
-    if (node && node.getInputs().front() == ids && node->getNumResults() == 1 &&
-        llvm::is_contained({"Reshape", "Cast", "Identity", "Squeeze", "Unsqueeze"},
-                           node.getOpType()))
-      if (EmbeddingOp emb = tokenEmbedding(node->getResult(0)))
-        return emb;
-  }
-  return {};
-}
-
 int64_t mlir::tfm::tokenIdsArgument(func::FuncOp entry) {
   // Arguments that index an embedding, less those named as token types,
   // segments or positions (BERT's token_type_ids index a table too).
