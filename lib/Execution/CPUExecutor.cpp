@@ -1,4 +1,4 @@
-//===- CPUExecutor.cpp - compile and run a model on the CPU -------*- C++ -*-===//
+//===- CPUExecutor.cpp - load and run a model on the CPU ----------*- C++ -*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
@@ -6,222 +6,177 @@
 
 #include "tfm/Execution/CPUExecutor.h"
 
-#include "tfm/Dialect/Tfm/IR/TfmOps.h"
-#include "tfm/Pipelines/Pipelines.h"
 #include "tfm/Runtime/CPURuntime.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/AbsoluteSymbols.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 using namespace mlir;
 using namespace mlir::tfm;
 
-std::optional<npy::DType> mlir::tfm::dtypeFor(Type t) {
-  if (t.isF32())
-    return npy::DType::F32;
-  if (t.isF64())
-    return npy::DType::F64;
-  if (t.isF16())
-    return npy::DType::F16;
-  if (t.isBF16())
-    return npy::DType::BF16;
-  if (t.isInteger(1))
-    return npy::DType::Bool;
-  if (t.isInteger(64) || t.isIndex())
-    return npy::DType::I64;
-  if (t.isInteger(32))
-    return npy::DType::I32;
-  if (t.isInteger(16))
-    return npy::DType::I16;
-  if (t.isUnsignedInteger(8))
-    return npy::DType::U8;
-  if (t.isInteger(8))
-    return npy::DType::I8;
-  return std::nullopt;
-}
-
 static llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::make_error<llvm::StringError>(msg, llvm::inconvertibleErrorCode());
 }
 
-static std::string typeStr(Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  t.print(os);
-  return s;
-}
+static constexpr llvm::StringLiteral kInfoPrefix = "_tfm_info_";
 
-
-/// The signature of one argument or result type.
-static llvm::Expected<TensorSignature>
-signatureOf(Type type, const std::string &what, ArrayAttr dimNames) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped || !shaped.hasRank())
-    return makeError(what + " has type " + llvm::Twine(typeStr(type)) +
-                     "; only ranked tensors and memrefs can be passed");
-  std::optional<npy::DType> dtype = dtypeFor(shaped.getElementType());
-  if (!dtype)
-    return makeError(what + " has unsupported element type " +
-                     typeStr(shaped.getElementType()));
-  TensorSignature sig;
-  sig.dtype = *dtype;
-  for (int64_t i = 0; i < shaped.getRank(); ++i) {
-    bool dyn = shaped.isDynamicDim(i);
-    sig.shape.push_back(dyn ? -1 : shaped.getDimSize(i));
-    std::string name;
-    if (dyn) {
-      if (dimNames && i < static_cast<int64_t>(dimNames.size()))
-        if (auto s = dyn_cast<StringAttr>(dimNames[i]))
-          name = s.str();
-      if (name.empty())
-        name = what;
-    }
-    sig.dimNames.push_back(dyn ? name : std::string());
-  }
-  return sig;
-}
-
+CPUExecutable::CPUExecutable() = default;
 CPUExecutable::~CPUExecutable() = default;
 
 llvm::Expected<std::unique_ptr<CPUExecutable>>
 CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
                        const CPUExecutableOptions &options) {
-  auto fn = module.lookupSymbol<func::FuncOp>(entry);
-  if (!fn) {
+  auto sig = lowerToLLVMDialect(module, entry, options);
+  if (!sig)
+    return sig.takeError();
+  auto machine = createCPUTargetMachine(options);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext llvmContext;
+  auto llvmModule =
+      translateForCPU(module, *sig, llvmContext, **machine, options);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  auto object = emitObject(**llvmModule, **machine);
+  if (!object)
+    return object.takeError();
+  return load(std::make_unique<llvm::SmallVectorMemoryBuffer>(
+                  std::move(*object), "tfm-" + entry.str() + ".o",
+                  /*RequiresNullTerminator=*/false),
+              entry);
+}
+
+bool CPUExecutable::looksLikeObject(llvm::StringRef bytes) {
+  return bytes.starts_with("\x7f" "ELF") || bytes.starts_with("\xcf\xfa\xed\xfe");
+}
+
+llvm::Expected<std::vector<std::string>>
+CPUExecutable::listEntries(llvm::MemoryBufferRef object) {
+  auto file = llvm::object::ObjectFile::createObjectFile(object);
+  if (!file)
+    return makeError(object.getBufferIdentifier() + " is not an object file: " +
+                     llvm::toString(file.takeError()));
+  std::vector<std::string> entries;
+  for (const llvm::object::SymbolRef &symbol : (*file)->symbols()) {
+    auto name = symbol.getName();
+    if (!name) {
+      llvm::consumeError(name.takeError());
+      continue;
+    }
+    auto flags = symbol.getFlags();
+    if (!flags) {
+      llvm::consumeError(flags.takeError());
+      continue;
+    }
+    if (name->starts_with(kInfoPrefix) &&
+        !(*flags & llvm::object::SymbolRef::SF_Undefined))
+      entries.push_back(name->drop_front(kInfoPrefix.size()).str());
+  }
+  return entries;
+}
+
+llvm::Expected<std::unique_ptr<CPUExecutable>>
+CPUExecutable::load(std::unique_ptr<llvm::MemoryBuffer> object,
+                    llvm::StringRef entry) {
+  std::string what = object->getBufferIdentifier().str();
+  auto entries = listEntries(object->getMemBufferRef());
+  if (!entries)
+    return entries.takeError();
+  if (entries->empty())
+    return makeError(what + " is not a tfm artifact: it defines no " +
+                     kInfoPrefix + "* signature record");
+  std::string chosen = entry.str();
+  if (chosen.empty()) {
+    if (entries->size() != 1)
+      return makeError(what + " has " + std::to_string(entries->size()) +
+                       " entries; choose one");
+    chosen = entries->front();
+  } else if (!llvm::is_contained(*entries, chosen)) {
     std::string names;
-    module.walk([&](func::FuncOp f) {
-      if (!f.isDeclaration())
-        names += (names.empty() ? "" : ", ") + ("@" + f.getSymName()).str();
-    });
-    return makeError("no function @" + entry + " in the module" +
-                     (names.empty() ? std::string() : " (it has " + names + ")"));
+    for (const std::string &e : *entries)
+      names += (names.empty() ? "@" : ", @") + e;
+    return makeError(what + " has no entry @" + chosen + " (it has " + names +
+                     ")");
   }
-  std::unique_ptr<CPUExecutable> exe(new CPUExecutable());
-  exe->entryName = entry.str();
-  FunctionType fnTy = fn.getFunctionType();
-  for (unsigned i = 0; i < fnTy.getNumInputs(); ++i) {
-    auto names = fn.getArgAttrOfType<ArrayAttr>(i, "tfm.dim_names");
-    std::string what = "arg" + std::to_string(i);
-    auto sig = signatureOf(fnTy.getInput(i), what, names);
-    if (!sig)
-      return sig.takeError();
-    for (std::string &n : sig->dimNames)
-      if (n == what)
-        n = what + "." + std::to_string(&n - sig->dimNames.data());
-    // Token ids: the rows of the table they index.
-    if (EmbeddingOp emb = tokenEmbedding(fn.getArgument(i)))
-      if (!emb.getTable().getType().isDynamicDim(0))
-        sig->idBound = emb.getTable().getType().getDimSize(0);
-    exe->inputSigs.push_back(std::move(*sig));
-  }
-  for (unsigned i = 0; i < fnTy.getNumResults(); ++i) {
-    auto sig = signatureOf(fnTy.getResult(i), "result " + std::to_string(i), {});
-    if (!sig)
-      return sig.takeError();
-    exe->resultSigs.push_back(std::move(*sig));
-  }
-  fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-              UnitAttr::get(module.getContext()));
 
-  PassManager pm(module.getContext());
-  TfmToCPUPipelineOptions pipelineOptions;
-  pipelineOptions.useRuntimeGemm = options.runtimeGemm;
-  buildTfmToCPUPipeline(pm, pipelineOptions);
-  if (failed(pm.run(module)))
-    return makeError("lowering to the CPU failed (see the diagnostics above)");
-
-  // The tfm argument and result attributes (names, dim names) served the
-  // signature above and the pipeline's shape folding (equal dim names are
-  // equal extents); LLVM translation has no use for them and warns.
-  auto stripTfmAttrs = [](DictionaryAttr attrs) {
-    SmallVector<NamedAttribute> kept;
-    if (attrs)
-      for (NamedAttribute a : attrs)
-        if (!a.getName().getValue().starts_with("tfm."))
-          kept.push_back(a);
-    return kept;
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return jit.takeError();
+  llvm::orc::JITDylib &lib = (*jit)->getMainJITDylib();
+  // The tfm runtime, then whatever else the process has (libc, libm).
+  llvm::orc::MangleAndInterner interner((*jit)->getExecutionSession(),
+                                        (*jit)->getDataLayout());
+  llvm::orc::SymbolMap symbols;
+  auto add = [&](llvm::StringRef name, void *addr) {
+    symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr),
+                               llvm::JITSymbolFlags::Exported};
   };
-  module.walk([&](FunctionOpInterface f) {
-    for (unsigned i = 0; i < f.getNumArguments(); ++i)
-      f.setArgAttrs(i, stripTfmAttrs(f.getArgAttrDict(i)));
-    for (unsigned i = 0; i < f.getNumResults(); ++i)
-      f.setResultAttrs(i, stripTfmAttrs(f.getResultAttrDict(i)));
-  });
+  runtime::registerCPURuntimeSymbols(add);
+  // Strided copies the bufferized code may emit (memref.copy).
+  add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
+  if (llvm::Error err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols))))
+    return std::move(err);
+  auto processSymbols =
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          (*jit)->getDataLayout().getGlobalPrefix());
+  if (!processSymbols)
+    return processSymbols.takeError();
+  lib.addGenerator(std::move(*processSymbols));
+  if (llvm::Error err = (*jit)->addObjectFile(std::move(object)))
+    return std::move(err);
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  module.getContext()->appendDialectRegistry(registry);
+  auto info = (*jit)->lookup(kInfoPrefix.str() + chosen);
+  if (!info)
+    return info.takeError();
+  auto sig = EntrySignature::fromJSON(info->toPtr<const char *>());
+  if (!sig)
+    return makeError(what + ": " + llvm::toString(sig.takeError()));
+  auto fn = (*jit)->lookup("_tfm_entry_" + chosen);
+  if (!fn)
+    return fn.takeError();
+  if (llvm::Error err = (*jit)->initialize(lib))
+    return std::move(err);
 
-  // Optimise for the host: without a target machine LLVM's cost models are
-  // generic and the loop vectoriser leaves the elementwise loops scalar.
-  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tmBuilder)
-    return tmBuilder.takeError();
-  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto targetMachine = tmBuilder->createTargetMachine();
-  if (!targetMachine)
-    return targetMachine.takeError();
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = ExecutionEngine::create(module, engineOptions);
-  if (!engine)
-    return engine.takeError();
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    auto add = [&](llvm::StringRef name, void *addr) {
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr),
-                                 llvm::JITSymbolFlags::Exported};
-    };
-    runtime::registerCPURuntimeSymbols(add);
-    // Strided copies the bufferized code may emit (memref.copy).
-    add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
-    return symbols;
-  });
-  exe->engine = std::move(*engine);
+  std::unique_ptr<CPUExecutable> exe(new CPUExecutable());
+  exe->sig = std::move(*sig);
+  exe->entryFn = fn->toPtr<void (*)(void **)>();
+  exe->jit = std::move(*jit);
   return exe;
 }
 
 llvm::Error
 CPUExecutable::checkInputs(const std::vector<npy::Array> &args) const {
-  if (args.size() != inputSigs.size())
-    return makeError("@" + entryName + " takes " +
-                     std::to_string(inputSigs.size()) + " inputs, got " +
+  if (args.size() != sig.inputs.size())
+    return makeError("@" + sig.entry + " takes " +
+                     std::to_string(sig.inputs.size()) + " inputs, got " +
                      std::to_string(args.size()));
   for (size_t i = 0; i < args.size(); ++i) {
-    const TensorSignature &sig = inputSigs[i];
+    const TensorSignature &want = sig.inputs[i];
     const npy::Array &a = args[i];
     std::string what = "input " + std::to_string(i);
-    if (a.dtype != sig.dtype)
+    if (a.dtype != want.dtype)
       return makeError(what + " has dtype " + npy::dtypeName(a.dtype) +
-                       ", but @" + entryName + " expects " +
-                       npy::dtypeName(sig.dtype));
-    bool ok = a.shape.size() == sig.shape.size();
+                       ", but @" + sig.entry + " expects " +
+                       npy::dtypeName(want.dtype));
+    bool ok = a.shape.size() == want.shape.size();
     for (size_t d = 0; ok && d < a.shape.size(); ++d)
-      ok = sig.shape[d] < 0 || sig.shape[d] == a.shape[d];
+      ok = want.shape[d] < 0 || want.shape[d] == a.shape[d];
     if (!ok)
       return makeError(what + " has shape " + npy::formatShape(a.shape) + ", but @" +
-                       entryName + " expects " + npy::formatShape(sig.shape));
+                       sig.entry + " expects " + npy::formatShape(want.shape));
   }
   return llvm::Error::success();
 }
@@ -264,27 +219,22 @@ CPUExecutable::run(const std::vector<npy::Array> &args) {
     argDescs.push_back(std::move(d));
   }
   size_t resultWords = 0;
-  for (const TensorSignature &s : resultSigs)
+  for (const TensorSignature &s : sig.results)
     resultWords += 3 + 2 * s.shape.size();
   std::vector<int64_t> resultStorage(std::max<size_t>(resultWords, 1));
 
   std::vector<void *> pointers; // the ciface arguments
-  if (!resultSigs.empty())
+  if (!sig.results.empty())
     pointers.push_back(resultStorage.data());
   for (auto &d : argDescs)
     pointers.push_back(d.data());
-  std::vector<void *> packed;
-  for (void *&p : pointers)
-    packed.push_back(&p);
-  if (llvm::Error err =
-          engine->invokePacked("_mlir_ciface_" + entryName, packed))
-    return std::move(err);
+  entryFn(pointers.data());
 
   // Copy results out (any strides), then release their buffers.
   std::vector<npy::Array> results;
   std::set<void *> released;
   int64_t *cursor = resultStorage.data();
-  for (const TensorSignature &sig : resultSigs) {
+  for (const TensorSignature &sig : sig.results) {
     int64_t rank = sig.shape.size();
     DescriptorView view{cursor, rank};
     cursor += 3 + 2 * rank;

@@ -2,6 +2,22 @@
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
+// A model function goes to the host CPU in three steps, each callable alone:
+//   lowerToLLVMDialect   tfm-to-cpu on the module, in place
+//   translateForCPU      LLVM IR for a target machine, with the tfm entry
+//                        wrapper and the signature record, optimised
+//   emitObject           a relocatable object file
+// That object is a CPU artifact: CPUExecutable::load links it in memory
+// (ORC) against the tfm runtime and runs it. CPUExecutable::compile does all
+// four, so a JIT run and a run of a saved artifact execute the same code.
+//
+// An artifact defines, for its entry function NAME:
+//   _tfm_entry_NAME(void **descriptors)  results descriptor first, then one
+//                                        memref descriptor per argument
+//   _tfm_info_NAME                       NUL-terminated JSON signature
+//                                        (EntrySignature::toJSON)
+// besides the C interface _mlir_ciface_NAME it wraps.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TFM_EXECUTION_CPUEXECUTOR_H
@@ -10,18 +26,31 @@
 #include "tfm/Runtime/Npy.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+namespace llvm {
+class LLVMContext;
+class MemoryBuffer;
+class MemoryBufferRef;
+class Module;
+class TargetMachine;
+namespace orc {
+class LLJIT;
+} // namespace orc
+} // namespace llvm
+
 namespace mlir {
-class ExecutionEngine;
+class PassManager;
 } // namespace mlir
 
 namespace mlir::tfm {
-
 
 /// One argument or result of the entry function, as the caller sees it.
 struct TensorSignature {
@@ -35,26 +64,85 @@ struct TensorSignature {
   int64_t idBound = 0;
 };
 
+/// The entry function of a compiled model as its callers see it.
+struct EntrySignature {
+  std::string entry;
+  std::vector<TensorSignature> inputs, results;
+
+  /// One-line JSON: {"entry", "inputs": [{"dtype", "shape", "dim_names",
+  /// "id_bound"}...], "results": [...]}.
+  std::string toJSON() const;
+  static llvm::Expected<EntrySignature> fromJSON(llvm::StringRef json);
+};
+
+/// Reads the signature of `entry` in `module` (any tier above LLVM).
+llvm::Expected<EntrySignature> entrySignature(ModuleOp module,
+                                              llvm::StringRef entry);
+
 struct CPUExecutableOptions {
   /// Call the tuned runtime GEMM for f32 matmuls.
   bool runtimeGemm = true;
+  /// LLVM optimisation level, 0-3.
+  unsigned optLevel = 3;
+  /// LLVM CPU name to generate code for; empty or "host": this machine.
+  std::string cpu;
+  /// Called on each pass manager before it runs (timing, IR printing,
+  /// crash reproducers); a failure stops compilation.
+  std::function<LogicalResult(PassManager &)> configurePassManager;
 };
 
-/// A function of a module compiled for the host CPU. Arguments and results
+/// Lowers `module` (graph, tfm or linalg tier) to the LLVM dialect with the
+/// tfm-to-cpu pipeline, in place, and returns the signature `entry` had.
+/// Diagnostics go to the module's context.
+llvm::Expected<EntrySignature>
+lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
+                   const CPUExecutableOptions &options = {});
+
+/// The target machine for `options.cpu` on the host's architecture
+/// (position-independent code).
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createCPUTargetMachine(const CPUExecutableOptions &options);
+
+/// Translates a module lowered by lowerToLLVMDialect to LLVM IR for
+/// `machine`, adds the artifact symbols for `signature` and optimises it at
+/// `options.optLevel`.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateForCPU(ModuleOp lowered, const EntrySignature &signature,
+                llvm::LLVMContext &llvmContext, llvm::TargetMachine &machine,
+                const CPUExecutableOptions &options = {});
+
+/// Compiles `module` to a relocatable object for `machine`.
+llvm::Expected<llvm::SmallVector<char, 0>>
+emitObject(llvm::Module &module, llvm::TargetMachine &machine);
+
+/// A function of a model compiled for the host CPU. Arguments and results
 /// travel as host arrays (npy::Array), bound in signature order.
 class CPUExecutable {
 public:
   ~CPUExecutable();
 
-  /// Lowers `module` (any tier: graph, tfm, linalg) with the tfm-to-cpu
-  /// pipeline and JIT-compiles it. The module is modified in place.
-  /// Diagnostics go to the module's context; failures are returned.
+  /// Lowers, compiles and loads `entry` of `module` (any tier: graph, tfm,
+  /// linalg). The module is modified in place. Diagnostics go to the
+  /// module's context; failures are returned.
   static llvm::Expected<std::unique_ptr<CPUExecutable>>
-  compile(mlir::ModuleOp module, llvm::StringRef entry,
+  compile(ModuleOp module, llvm::StringRef entry,
           const CPUExecutableOptions &options = {});
 
-  const std::vector<TensorSignature> &inputs() const { return inputSigs; }
-  const std::vector<TensorSignature> &results() const { return resultSigs; }
+  /// Links an artifact (an object file from emitObject) in memory and binds
+  /// its entry `entry`, or its only entry when `entry` is empty.
+  static llvm::Expected<std::unique_ptr<CPUExecutable>>
+  load(std::unique_ptr<llvm::MemoryBuffer> object, llvm::StringRef entry = "");
+
+  /// The entries an object file defines (its _tfm_info_ symbols).
+  static llvm::Expected<std::vector<std::string>>
+  listEntries(llvm::MemoryBufferRef object);
+
+  /// Whether `bytes` start like an object file tfm could have written.
+  static bool looksLikeObject(llvm::StringRef bytes);
+
+  const EntrySignature &signature() const { return sig; }
+  const std::vector<TensorSignature> &inputs() const { return sig.inputs; }
+  const std::vector<TensorSignature> &results() const { return sig.results; }
 
   /// Checks `args` against the signature (count, dtype, rank, static
   /// extents) with a message naming the offending argument.
@@ -65,10 +153,10 @@ public:
   run(const std::vector<npy::Array> &args);
 
 private:
-  CPUExecutable() = default;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
-  std::string entryName;
-  std::vector<TensorSignature> inputSigs, resultSigs;
+  CPUExecutable();
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  void (*entryFn)(void **) = nullptr;
+  EntrySignature sig;
 };
 
 /// Maps an MLIR element type to the .npy dtype carrying it.
