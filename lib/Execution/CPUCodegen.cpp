@@ -23,6 +23,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -275,6 +276,16 @@ mlir::tfm::createCPUTargetMachine(const CPUExecutableOptions &options) {
   if (!builder)
     return builder.takeError();
   if (!options.cpu.empty() && options.cpu != "host") {
+    const llvm::Triple &triple = builder->getTargetTriple();
+    std::string error;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+    if (!target)
+      return makeError(error);
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!info || !info->isCPUStringValid(options.cpu))
+      return makeError("unknown CPU '" + options.cpu + "' for " + triple.str() +
+                       " (llc -mcpu=help lists them)");
     // Another CPU of the host's architecture: its own default features.
     builder->setCPU(options.cpu);
     builder->getFeatures() = llvm::SubtargetFeatures();
@@ -287,10 +298,6 @@ mlir::tfm::createCPUTargetMachine(const CPUExecutableOptions &options) {
   auto machine = builder->createTargetMachine();
   if (!machine)
     return machine.takeError();
-  if (!options.cpu.empty() && options.cpu != "host" &&
-      !(*machine)->getMCSubtargetInfo()->isCPUStringValid(options.cpu))
-    return makeError("unknown CPU '" + options.cpu + "' for " +
-                     (*machine)->getTargetTriple().str());
   return machine;
 }
 

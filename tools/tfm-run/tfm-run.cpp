@@ -2,7 +2,7 @@
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
-// tfm-run FILE(.mlir|.mlirbc) [--entry=NAME] [--input=PATH.npy]...
+// tfm-run FILE(.mlir|.mlirbc|artifact) [--entry=NAME] [--input=PATH.npy]...
 //   [--random-inputs --seed=N --dim=NAME=VALUE...] [--output=PATH.npy]...
 //   [--expected=PATH.npy]... [--atol=A --rtol=R] [--repeat=N] [--device=cpu]
 //
@@ -39,7 +39,9 @@ using namespace mlir::tfm;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory runCat("tfm-run options");
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model .mlir|.mlirbc>"),
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model .mlir|.mlirbc, or an "
+                                               "artifact from tfm-compile>"),
                                       cl::Required, cl::cat(runCat));
 static cl::opt<std::string> entry("entry", cl::desc("Function to run"),
                                   cl::init("main"), cl::cat(runCat));
@@ -187,27 +189,35 @@ int main(int argc, char **argv) {
   if (randomInputs && !inputs.empty())
     return fail("use either --input or --random-inputs, not both");
 
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  MLIRContext context(registry);
-  context.allowUnregisteredDialects(false);
-
-  llvm::SourceMgr sourceMgr;
   std::string errorMessage;
   auto file = openInputFile(inputFile, &errorMessage);
   if (!file)
     return fail(errorMessage);
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return fail("could not parse " + inputFile);
 
-  CPUExecutableOptions options;
-  options.runtimeGemm = !noRuntimeGemm;
-  auto exe = CPUExecutable::compile(*module, entry, options);
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.allowUnregisteredDialects(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+
+  llvm::Expected<std::unique_ptr<CPUExecutable>> exe = nullptr;
+  if (CPUExecutable::looksLikeObject(file->getBuffer())) {
+    // An artifact from tfm-compile: its one entry unless --entry names one.
+    exe = CPUExecutable::load(std::move(file),
+                              entry.getNumOccurrences() ? entry.getValue() : "");
+  } else {
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return fail("could not parse " + inputFile);
+    CPUExecutableOptions options;
+    options.runtimeGemm = !noRuntimeGemm;
+    exe = CPUExecutable::compile(*module, entry, options);
+  }
   if (!exe)
     return fail(llvm::toString(exe.takeError()));
+  const std::string &entryName = (*exe)->signature().entry;
 
   std::vector<npy::Array> args;
   if (randomInputs) {
@@ -229,7 +239,7 @@ int main(int argc, char **argv) {
   size_t numResults = (*exe)->results().size();
   if (outputs.size() > numResults)
     return fail("--output given " + std::to_string(outputs.size()) +
-                " times, but @" + entry + " has " + std::to_string(numResults) +
+                " times, but @" + entryName + " has " + std::to_string(numResults) +
                 " results");
   std::vector<npy::Array> wanted;
   for (const std::string &path : expected) {
@@ -240,7 +250,7 @@ int main(int argc, char **argv) {
   }
   if (!wanted.empty() && wanted.size() != numResults)
     return fail("--expected given " + std::to_string(wanted.size()) +
-                " times, but @" + entry + " has " + std::to_string(numResults) +
+                " times, but @" + entryName + " has " + std::to_string(numResults) +
                 " results");
 
   auto results = (*exe)->run(args);

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/InitAll.h"
+#include "tfm/Support/Location.h"
 #include "tfm/Target/ONNX/ImportONNX.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -69,15 +70,9 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   // "model.onnx: node '/h.0/attn/MatMul': error: ..." rather than raw locations.
   context.getDiagEngine().registerHandler([](Diagnostic &diag) {
-    std::string where;
-    Location loc = diag.getLocation();
-    if (auto name = dyn_cast<NameLoc>(loc)) {
-      if (auto file = dyn_cast<FileLineColLoc>(name.getChildLoc()))
-        where = file.getFilename().str() + ": ";
-      where += "node '" + name.getName().str() + "': ";
-    } else if (auto file = dyn_cast<FileLineColLoc>(loc)) {
-      where = file.getFilename().str() + ": ";
-    }
+    std::string where = tfm::describeLocation(diag.getLocation());
+    if (!where.empty())
+      where += ": ";
     const char *severity = diag.getSeverity() == DiagnosticSeverity::Error
                                ? "error"
                                : diag.getSeverity() == DiagnosticSeverity::Warning

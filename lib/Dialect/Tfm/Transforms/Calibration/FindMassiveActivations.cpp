@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Dialect/Tfm/Transforms/Calibration.h"
+#include "tfm/Support/Progress.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/Support/FileUtilities.h"
@@ -89,7 +90,9 @@ mlir::tfm::findMassiveActivations(ModuleOp module, func::FuncOp entry,
   std::map<std::tuple<int64_t, int64_t, int64_t>, std::pair<std::vector<double>, std::set<int64_t>>>
       flagged;
   double bestRatio = -1.0;
+  Progress progress("tfm-find-massive-activations", seqs->size());
   for (const std::vector<int64_t> &tokens : *seqs) {
+    progress.step("calibration sequence");
     auto args = calibrationInputs((*exe)->inputs(), entry, tokens);
     if (!args)
       return args.takeError();

@@ -25,6 +25,7 @@
 #include "../Weights.h"
 
 #include "tfm/Dialect/Tfm/Transforms/Calibration.h"
+#include "tfm/Support/Progress.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -872,7 +873,9 @@ LogicalResult MassiveActivationsToBiasPass::runApproximate(ModuleOp module,
       return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
              << llvm::toString(seqs.takeError());
     double maxAbs = 0, maxRel = 0;
+    Progress progress("tfm-massive-activations-to-bias", seqs->size());
     for (const std::vector<int64_t> &tokens : *seqs) {
+      progress.step("held-out sequence");
       auto args = calibrationInputs((*original)->inputs(), fn, tokens);
       if (!args)
         return mlir::emitError(fn.getLoc(), "tfm-massive-activations-to-bias: ")
