@@ -19,13 +19,23 @@ config.substitutions.append(("%tfm_src_root", config.tfm_src_root))
 # Python with NumPy for reference data (Debian's python3-numpy).
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%tfm_tools_dir", config.tfm_tools_dir))
+config.substitutions.append(("%tfm_obj_root", config.tfm_obj_root))
+# The CMake, generator and compilers this build uses, for the test that
+# builds a project against the installed tfm (test/Integration/Library).
+# (Longer names first: lit substitutes in order.)
+config.substitutions.append(("%cmake_generator", '"' + config.cmake_generator + '"'))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(("%c_compiler", config.c_compiler))
+config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
+# Progress lines are for terminals; tests ask for them with TFM_PROGRESS.
+config.environment.pop("TFM_PROGRESS", None)
 
 llvm_config.use_default_substitutions()
 # Variables captured with [[VAR:...]] do not leak past a CHECK-LABEL.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 
 tool_dirs = [config.tfm_tools_dir, config.llvm_tools_dir]
-tools = ["tfm-opt", "tfm-run", "tfm-translate", "tfm-onnx-conformance"]
+tools = ["tfm-compile", "tfm-opt", "tfm-run", "tfm-translate", "tfm-onnx-conformance"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 

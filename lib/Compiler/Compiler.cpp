@@ -162,8 +162,7 @@ struct Compiler::Impl {
   ~Impl() { context.getDiagEngine().eraseHandler(handlerId); }
 
   static DialectRegistry makeRegistry() {
-    static std::once_flag passesRegistered;
-    std::call_once(passesRegistered, [] { registerAllPasses(); });
+    Compiler::registerPasses();
     DialectRegistry registry;
     registerAllDialects(registry);
     return registry;
@@ -178,16 +177,16 @@ struct Compiler::Impl {
     return makeError(msg);
   }
 
-  /// Progress, timing and the user's hook on a pass manager about to run.
-  LogicalResult configure(PassManager &pm, llvm::StringRef task) {
+  /// The user's hook, progress and timing (under `scope`) on a pass manager
+  /// about to run; `scope` must outlive the run.
+  LogicalResult configure(PassManager &pm, llvm::StringRef task,
+                          TimingScope *scope) {
     if (hook && failed(hook(pm)))
       return mlir::failure();
     addProgressInstrumentation(pm, task);
-    if (timing) {
-      // Pass timers nest under one scope per pass manager.
-      scopes.push_back(std::make_unique<TimingScope>(timing->nest(task)));
-      pm.enableTiming(*scopes.back());
-    }
+    // Timing goes last, so that it does not time the other instrumentations.
+    if (timing && scope)
+      pm.enableTiming(*scope);
     return success();
   }
 
@@ -210,13 +209,15 @@ struct Compiler::Impl {
     return llvm::Error::success();
   }
 
-  CPUExecutableOptions cpuOptions(const CompileOptions &options) {
+  /// The CPU options for `options`; pass managers time under `scope`.
+  CPUExecutableOptions cpuOptions(const CompileOptions &options,
+                                  TimingScope *scope = nullptr) {
     CPUExecutableOptions cpu;
     cpu.runtimeGemm = options.runtimeGemm;
     cpu.optLevel = options.optLevel;
     cpu.cpu = options.chip;
-    cpu.configurePassManager = [this](PassManager &pm) {
-      return configure(pm, "lowering");
+    cpu.configurePassManager = [this, scope](PassManager &pm) {
+      return configure(pm, "lowering", scope);
     };
     return cpu;
   }
@@ -225,7 +226,8 @@ struct Compiler::Impl {
   llvm::Expected<std::pair<OwningOpRef<ModuleOp>, EntrySignature>>
   lower(ModuleOp module, const CompileOptions &options) {
     OwningOpRef<ModuleOp> copy = module.clone();
-    auto sig = lowerToLLVMDialect(*copy, options.entry, cpuOptions(options));
+    TimingScope scope = phase("lowering");
+    auto sig = lowerToLLVMDialect(*copy, options.entry, cpuOptions(options, &scope));
     if (!sig)
       return failure(llvm::toString(sig.takeError()));
     return std::make_pair(std::move(copy), std::move(*sig));
@@ -259,8 +261,12 @@ struct Compiler::Impl {
   std::function<void(const CompilerDiagnostic &)> callback;
   std::function<LogicalResult(PassManager &)> hook;
   TimingScope *timing = nullptr;
-  std::vector<std::unique_ptr<TimingScope>> scopes;
 };
+
+void Compiler::registerPasses() {
+  static std::once_flag registered;
+  std::call_once(registered, [] { registerAllPasses(); });
+}
 
 Compiler::Compiler() : impl(std::make_unique<Impl>()) {}
 Compiler::~Compiler() = default;
@@ -347,7 +353,8 @@ llvm::Error Compiler::optimize(ModuleOp module, const CompileOptions &options) {
   llvm::raw_string_ostream os(parseError);
   if (failed(parsePassPipeline(inner, pm, os)))
     return impl->failure("--passes: cannot parse '" + text + "': " + parseError);
-  if (failed(impl->configure(pm, "optimizing")))
+  TimingScope scope = impl->phase("optimizing");
+  if (failed(impl->configure(pm, "optimizing", &scope)))
     return impl->failure("could not configure the pass manager");
   if (failed(pm.run(module)))
     return impl->failure("optimization failed");

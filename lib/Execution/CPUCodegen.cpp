@@ -72,8 +72,11 @@ static std::string typeStr(Type t) {
 //===----------------------------------------------------------------------===//
 
 /// The signature of one argument or result type.
+/// `what` names the value in messages ("@main argument 0"); `prefix` names
+/// its unnamed dynamic dimensions ("arg0" gives "arg0.1").
 static llvm::Expected<TensorSignature>
-tensorSignature(Type type, const std::string &what, ArrayAttr dimNames) {
+tensorSignature(Type type, const std::string &what, const std::string &prefix,
+                ArrayAttr dimNames) {
   auto shaped = dyn_cast<ShapedType>(type);
   if (!shaped || !shaped.hasRank())
     return makeError(what + " has type " + llvm::Twine(typeStr(type)) +
@@ -93,7 +96,7 @@ tensorSignature(Type type, const std::string &what, ArrayAttr dimNames) {
         if (auto s = dyn_cast<StringAttr>(dimNames[i]))
           name = s.str();
       if (name.empty())
-        name = what + "." + std::to_string(i);
+        name = prefix + "." + std::to_string(i);
     }
     sig.dimNames.push_back(name);
   }
@@ -117,7 +120,9 @@ llvm::Expected<EntrySignature> mlir::tfm::entrySignature(ModuleOp module,
   FunctionType fnTy = fn.getFunctionType();
   for (unsigned i = 0; i < fnTy.getNumInputs(); ++i) {
     auto names = fn.getArgAttrOfType<ArrayAttr>(i, "tfm.dim_names");
-    auto t = tensorSignature(fnTy.getInput(i), "arg" + std::to_string(i), names);
+    auto t = tensorSignature(fnTy.getInput(i),
+                             "@" + entry.str() + " argument " + std::to_string(i),
+                             "arg" + std::to_string(i), names);
     if (!t)
       return t.takeError();
     // Token ids: the rows of the table they index.
@@ -127,7 +132,9 @@ llvm::Expected<EntrySignature> mlir::tfm::entrySignature(ModuleOp module,
     sig.inputs.push_back(std::move(*t));
   }
   for (unsigned i = 0; i < fnTy.getNumResults(); ++i) {
-    auto t = tensorSignature(fnTy.getResult(i), "result" + std::to_string(i), {});
+    auto t = tensorSignature(fnTy.getResult(i),
+                             "@" + entry.str() + " result " + std::to_string(i),
+                             "result" + std::to_string(i), {});
     if (!t)
       return t.takeError();
     sig.results.push_back(std::move(*t));
@@ -246,7 +253,7 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return makeError("could not configure the pass manager");
   if (failed(pm.run(module)))
-    return makeError("lowering to the CPU failed (see the diagnostics above)");
+    return makeError("lowering to the CPU failed");
 
   // The tfm argument and result attributes (names, dim names) served the
   // signature above and the pipeline's shape folding (equal dim names are
@@ -347,7 +354,7 @@ mlir::tfm::translateForCPU(ModuleOp lowered, const EntrySignature &signature,
   std::unique_ptr<llvm::Module> module =
       translateModuleToLLVMIR(lowered, llvmContext, "tfm");
   if (!module)
-    return makeError("translation to LLVM IR failed (see the diagnostics above)");
+    return makeError("translation to LLVM IR failed");
   module->setDataLayout(machine.createDataLayout());
   module->setTargetTriple(machine.getTargetTriple());
   if (llvm::Error err = addArtifactSymbols(*module, signature))

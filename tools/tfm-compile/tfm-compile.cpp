@@ -91,6 +91,8 @@ static int fail(const llvm::Twine &msg) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Before the pass-manager options, whose parsers list the passes.
+  Compiler::registerPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -121,7 +123,12 @@ int main(int argc, char **argv) {
   if (!kind)
     return fail("--emit=" + emit + ": expected obj, mlir, mlirbc, llvm or ptx");
 
+  // The timers outlive the compiler that fills them.
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope root = timing.getRootScope();
   Compiler compiler;
+  compiler.setTimingScope(&root);
   compiler.setDiagnosticCallback([](const CompilerDiagnostic &d) {
     // Errors come back with the failure they explain.
     if (d.severity == DiagnosticSeverity::Warning ||
@@ -130,10 +137,6 @@ int main(int argc, char **argv) {
   });
   compiler.setPassManagerHook(
       [](PassManager &pm) { return applyPassManagerCLOptions(pm); });
-  DefaultTimingManager timing;
-  applyDefaultTimingManagerCLOptions(timing);
-  TimingScope root = timing.getRootScope();
-  compiler.setTimingScope(&root);
 
   auto module = compiler.loadModel(inputFile);
   if (!module)

@@ -119,12 +119,18 @@ public:
 
   MLIRContext &getContext();
 
+  /// Registers tfm's passes and pipelines (once per process; every Compiler
+  /// does it). A tool calls it before parsing options that name passes
+  /// (--mlir-print-ir-after=...).
+  static void registerPasses();
+
   /// Receives every diagnostic as it is emitted (errors included).
   void setDiagnosticCallback(std::function<void(const CompilerDiagnostic &)> fn);
   /// Called on every pass manager before it runs: timing, IR printing,
   /// crash reproducers (the driver applies the --mlir-* options here).
   void setPassManagerHook(std::function<LogicalResult(PassManager &)> hook);
-  /// Records the time of each phase (and pass) under `scope`.
+  /// Records the time of each phase (and pass) under `scope`, which must
+  /// outlive the compiler's calls.
   void setTimingScope(TimingScope *scope);
 
   /// Reads a model: ONNX (.onnx, by content), MLIR text or bytecode.

@@ -4,6 +4,10 @@
 // RUN: tfm-opt %s -o /dev/null --tfm-find-massive-activations="first-token=1 sequences=2 length=5 report=%t/r.json plot=%t/p.svg" 2>&1 | FileCheck %s
 // RUN: FileCheck --check-prefix=JSON %s < %t/r.json
 // RUN: FileCheck --check-prefix=SVG %s < %t/p.svg
+// Calibration shows its progress when asked (on a terminal it does unasked).
+// RUN: env TFM_PROGRESS=always tfm-opt %s -o /dev/null --tfm-find-massive-activations="first-token=1 sequences=2 length=5" 2>&1 | FileCheck --check-prefix=PROGRESS %s
+// PROGRESS: tfm-find-massive-activations: [1/2] calibration sequence
+// PROGRESS-NEXT: tfm-find-massive-activations: [2/2] calibration sequence
 // CHECK: remark: layer 0 profile: top |a|
 // CHECK: remark: no massive activations (|a| > 100.00 and >= 1000.00x the median): the strongest is {{.*}} below the threshold
 // JSON: "layers": [
