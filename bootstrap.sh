@@ -96,6 +96,12 @@ case "$job" in
     step "tfm-run: the raised model against PyTorch's logits"
     build/bin/tfm-run build/llama_ts.tfm.mlir --input="$onnx/inputs/input_ids.npy" \
       --expected="$onnx/expected/0.npy" --rtol=1e-4 --atol=1e-5
+    step "tfm-compile $onnx/model.onnx: ONNX to a CPU artifact in one step (-O2)"
+    build/bin/tfm-compile "$onnx/model.onnx" -o build/llama_ts.o --model-stats=-
+    echo "artifact written to build/llama_ts.o"
+    step "tfm-run: the artifact against PyTorch's logits"
+    build/bin/tfm-run build/llama_ts.o --input="$onnx/inputs/input_ids.npy" \
+      --expected="$onnx/expected/0.npy" --rtol=1e-4 --atol=1e-5
     ;;
   test)
     step "running the test suite"
