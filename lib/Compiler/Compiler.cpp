@@ -233,11 +233,13 @@ struct Compiler::Impl {
     return std::make_pair(std::move(copy), std::move(*sig));
   }
 
-  /// LLVM IR for `module`, optimised for the chosen CPU.
+  /// LLVM IR for `module`, optimised for the chosen CPU, with the target
+  /// machine and the entry's signature.
   llvm::Expected<std::unique_ptr<llvm::Module>>
   translate(ModuleOp module, const CompileOptions &options,
             llvm::LLVMContext &llvmContext,
-            std::unique_ptr<llvm::TargetMachine> &machine) {
+            std::unique_ptr<llvm::TargetMachine> &machine,
+            EntrySignature &signature) {
     auto lowered = lower(module, options);
     if (!lowered)
       return lowered.takeError();
@@ -252,6 +254,7 @@ struct Compiler::Impl {
                                       llvmContext, *machine, cpuOptions(options));
     if (!llvmModule)
       return failure(llvm::toString(llvmModule.takeError()));
+    signature = std::move(lowered->second);
     return llvmModule;
   }
 
@@ -381,7 +384,9 @@ llvm::Error Compiler::emit(ModuleOp module, EmitKind kind,
   case EmitKind::LLVMIR: {
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::TargetMachine> machine;
-    auto llvmModule = impl->translate(module, options, llvmContext, machine);
+    EntrySignature signature;
+    auto llvmModule =
+        impl->translate(module, options, llvmContext, machine, signature);
     if (!llvmModule)
       return llvmModule.takeError();
     (*llvmModule)->print(os, nullptr);
@@ -404,9 +409,12 @@ llvm::Expected<Artifact> Compiler::compile(ModuleOp module,
                                            const CompileOptions &options) {
   if (llvm::Error err = impl->checkTarget(options))
     return std::move(err);
+  Artifact artifact;
+  artifact.target = options.target;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::TargetMachine> machine;
-  auto llvmModule = impl->translate(module, options, llvmContext, machine);
+  auto llvmModule = impl->translate(module, options, llvmContext, machine,
+                                    artifact.signature);
   if (!llvmModule)
     return llvmModule.takeError();
   Progress progress("compiling", 0);
@@ -415,12 +423,6 @@ llvm::Expected<Artifact> Compiler::compile(ModuleOp module,
   auto object = emitObject(**llvmModule, *machine);
   if (!object)
     return impl->failure(llvm::toString(object.takeError()));
-  Artifact artifact;
-  artifact.target = options.target;
-  auto sig = entrySignature(module, options.entry);
-  if (!sig)
-    return sig.takeError();
-  artifact.signature = std::move(*sig);
   artifact.bytes = std::move(*object);
   return artifact;
 }

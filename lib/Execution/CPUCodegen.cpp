@@ -188,20 +188,14 @@ static bool tensorsFromJSON(const llvm::json::Value &v,
     if (!m || !m.map("dtype", dtype) || !m.map("shape", t.shape) ||
         !m.map("dim_names", t.dimNames) || !m.map("id_bound", t.idBound))
       return false;
-    bool known = false;
-    for (auto d : {npy::DType::F32, npy::DType::F64, npy::DType::F16,
-                   npy::DType::BF16, npy::DType::I64, npy::DType::I32,
-                   npy::DType::I16, npy::DType::I8, npy::DType::U8,
-                   npy::DType::Bool})
-      if (npy::dtypeName(d) == dtype) {
-        t.dtype = d;
-        known = true;
-      }
-    if (!known || t.dimNames.size() != t.shape.size()) {
-      if (known)
-        ep.report("dim_names and shape differ in length");
-      else
-        ep.report("unknown dtype");
+    std::optional<npy::DType> known = npy::dtypeNamed(dtype);
+    if (!known) {
+      ep.field("dtype").report("unknown dtype");
+      return false;
+    }
+    t.dtype = *known;
+    if (t.dimNames.size() != t.shape.size()) {
+      ep.field("dim_names").report("dim_names and shape differ in length");
       return false;
     }
     out.push_back(std::move(t));

@@ -65,6 +65,14 @@ StringRef dtypeName(DType dtype) {
   return "<invalid dtype>";
 }
 
+std::optional<DType> dtypeNamed(StringRef name) {
+  for (DType d : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64,
+                  DType::I32, DType::I16, DType::I8, DType::U8, DType::Bool})
+    if (dtypeName(d) == name)
+      return d;
+  return std::nullopt;
+}
+
 size_t dtypeSize(DType dtype) {
   switch (dtype) {
   case DType::F64:

@@ -121,6 +121,10 @@ TEST(NpyTest, DTypeNamesAndSizes) {
   size_t sizes[] = {4, 8, 2, 2, 8, 4, 2, 1, 1, 1};
   for (auto [dtype, size] : llvm::zip(kAllDTypes, sizes))
     EXPECT_EQ(dtypeSize(dtype), size) << dtypeName(dtype).str();
+  for (DType dtype : kAllDTypes)
+    EXPECT_EQ(dtypeNamed(dtypeName(dtype)), dtype) << dtypeName(dtype).str();
+  EXPECT_EQ(dtypeNamed("float99"), std::nullopt);
+  EXPECT_EQ(dtypeNamed("<f4"), std::nullopt);
 }
 
 TEST(NpyTest, NumElements) {

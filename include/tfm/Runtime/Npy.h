@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ enum class DType { F32, F64, F16, BF16, I64, I32, I16, I8, U8, Bool };
 /// NumPy's name for `dtype`: "float32", "float64", "float16", "bfloat16",
 /// "int64", "int32", "int16", "int8", "uint8", "bool".
 llvm::StringRef dtypeName(DType dtype);
+
+/// The dtype dtypeName calls `name`, if any.
+std::optional<DType> dtypeNamed(llvm::StringRef name);
 
 /// Size of one element in bytes.
 size_t dtypeSize(DType dtype);
