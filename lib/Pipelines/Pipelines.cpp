@@ -13,6 +13,12 @@
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -30,8 +36,9 @@
 
 using namespace mlir;
 
-void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
-                                const TfmToCPUPipelineOptions &options) {
+/// Model -> bufferized host code with explicit deallocation: the part of
+/// the pipeline both targets share.
+static void buildBufferizedFrontEnd(OpPassManager &pm) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -58,6 +65,11 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass()); // clones -> alloc + copy
+}
+
+void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
+                                const TfmToCPUPipelineOptions &options) {
+  buildBufferizedFrontEnd(pm);
 
   // GEMMs -> runtime; everything else -> loops -> LLVM.
   if (options.useRuntimeGemm)
@@ -82,10 +94,158 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+//===----------------------------------------------------------------------===//
+// CUDA
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A chip LLVM's NVPTX back end knows, with the oldest PTX ISA it accepts.
+struct ChipInfo {
+  llvm::StringLiteral name;
+  unsigned minPtx;
+};
+constexpr ChipInfo kChips[] = {
+    {"sm_70", 60},  {"sm_72", 61},   {"sm_75", 63},  {"sm_80", 70},
+    {"sm_86", 71},  {"sm_87", 74},   {"sm_89", 78},  {"sm_90", 78},
+    {"sm_90a", 80}, {"sm_100", 86},  {"sm_100a", 86}, {"sm_120", 87},
+    {"sm_120a", 87},
+};
+} // namespace
+
+std::string mlir::tfm::checkCUDATarget(llvm::StringRef chip,
+                                       llvm::StringRef features,
+                                       llvm::StringRef format) {
+  const ChipInfo *info = llvm::find_if(
+      kChips, [&](const ChipInfo &c) { return c.name == chip; });
+  if (info == std::end(kChips)) {
+    std::string known;
+    for (const ChipInfo &c : kChips)
+      known += (known.empty() ? "" : ", ") + c.name.str();
+    return "unsupported CUDA chip '" + chip.str() + "' (supported: " + known +
+           ")";
+  }
+  unsigned ptx = 0;
+  llvm::SmallVector<llvm::StringRef> parts;
+  features.split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef f : parts) {
+    llvm::StringRef rest = f.trim();
+    unsigned v;
+    if (!rest.consume_front("+ptx") || rest.getAsInteger(10, v))
+      return "unsupported CUDA feature '" + f.str() +
+             "' (expected +ptxNN, e.g. +ptx80)";
+    ptx = std::max(ptx, v);
+  }
+  if (ptx == 0)
+    return "the CUDA features must name a PTX ISA version (e.g. +ptx80)";
+  if (ptx < info->minPtx)
+    return "PTX ISA " + std::to_string(ptx / 10) + "." +
+           std::to_string(ptx % 10) + " (+ptx" + std::to_string(ptx) +
+           ") cannot target " + chip.str() + ": it needs +ptx" +
+           std::to_string(info->minPtx) + " or later";
+  if (format != "ptx" && format != "cubin" && format != "fatbin")
+    return "unknown GPU binary format '" + format.str() +
+           "' (expected ptx, cubin or fatbin)";
+  return "";
+}
+
+std::string mlir::tfm::defaultCUDAToolkitPath() {
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+    if (const char *v = std::getenv(var); v && *v)
+      return v;
+#ifdef TFM_CUDA_TOOLKIT_DIR
+  return TFM_CUDA_TOOLKIT_DIR;
+#else
+  return "";
+#endif
+}
+
+void mlir::tfm::buildTfmToCUDAPipeline(
+    OpPassManager &pm, const TfmToCUDAPipelineOptions &options) {
+  buildBufferizedFrontEnd(pm);
+
+  // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
+  pm.addPass(tfm::createTfmGPUDeviceMemory());
+  pm.addPass(tfm::createConvertLinalgToTfmRuntime(
+      tfm::ConvertLinalgToTfmRuntimeOptions{/*runtime=*/"cuda"}));
+  tfm::TfmLinalgToGPUOptions kernels;
+  kernels.blockSize = options.blockSize;
+  pm.addPass(tfm::createTfmLinalgToGPU(kernels));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createGpuKernelOutliningPass());
+
+  // Host and kernels share the structured-control and affine lowering.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(tfm::createTfmLowerExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Kernels -> NVVM. exp, tanh and erf become polynomials, as on the CPU, so
+  // the common activations need no libdevice.
+  OpPassManager &kernelPm = pm.nest<gpu::GPUModuleOp>();
+  kernelPm.addPass(createStripDebugInfoPass());
+  kernelPm.addPass(tfm::createTfmPolynomialMath());
+  kernelPm.addPass(createConvertGpuOpsToNVVMOps());
+  kernelPm.addPass(createCanonicalizerPass());
+  kernelPm.addPass(createCSEPass());
+  kernelPm.addPass(createReconcileUnrealizedCastsPass());
+
+  // Host: launches, allocations and the rest -> LLVM; kernels -> binary.
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format == "cubin"    ? "bin"
+                             : options.format == "fatbin" ? "fatbin"
+                                                          : "isa";
+  binary.toolkitPath = options.toolkit.empty() ? defaultCUDAToolkitPath()
+                                               : std::string(options.toolkit);
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void mlir::tfm::registerTfmPipelines() {
   PassPipelineRegistration<TfmToCPUPipelineOptions>(
       "tfm-to-cpu",
       "Lower a model (tfm tier or linalg on tensors) to the LLVM dialect for "
       "the CPU",
       buildTfmToCPUPipeline);
+  // Registered by hand so that a bad chip/feature pair is a diagnostic
+  // rather than LLVM's abort.
+  registerPassPipeline(
+      "tfm-to-cuda",
+      "Lower a model (tfm tier or linalg on tensors) to host code in the "
+      "LLVM dialect launching NVVM kernels from a gpu.binary (PTX, cubin or "
+      "fatbin)",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        TfmToCUDAPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string error =
+            checkCUDATarget(options.chip, options.features, options.format);
+        if (!error.empty())
+          return errorHandler("tfm-to-cuda: " + error);
+        buildTfmToCUDAPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(TfmToCUDAPipelineOptions());
+      });
 }

@@ -81,7 +81,7 @@ def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg"> {
 }
 
 def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::ModuleOp"> {
-  let summary = "Call the tuned CPU GEMM for f32 matmuls on buffers";
+  let summary = "Call the tuned runtime GEMM (CPU oneDNN or CUDA cuBLASLt) for matmuls on buffers";
   let description = [{
     Replaces `linalg.matmul` and `linalg.batch_matmul` on f32 memrefs (after
     bufferization) with calls to the tfm CPU runtime (`tfm_rt_matmul_f32`,
@@ -91,9 +91,88 @@ def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::M
     overwriting variant (`..._set_f32`: C = A·B) is called instead. Ops of
     other element types, and ops on tensors, are left for the loop
     lowering.
+
+    With `runtime=cuda` the calls go to the CUDA runtime's cuBLASLt GEMMs
+    instead (`tfm_cuda_matmul[_set]_AB_C`, `tfm_cuda_batch_matmul[_set]_AB_C`)
+    for the operand types it provides: f32·f32→f32, f16·f16→f32|f16 and
+    bf16·bf16→f32|bf16, always accumulated in f32. Every operand must then
+    be device memory.
   }];
+  let options = [
+    Option<"runtime", "runtime", "std::string", /*default=*/"\"cpu\"",
+           "Which runtime provides the GEMMs: cpu (oneDNN) or cuda (cuBLASLt)">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def TfmGPUDeviceMemory : Pass<"tfm-gpu-device-memory", "::mlir::ModuleOp"> {
+  let summary = "Place every buffer of bufferized host code in GPU-visible memory";
+  let description = [{
+    Runs on host functions after bufferization, before the linalg ops become
+    kernels, and makes every buffer a kernel may touch device-accessible:
+
+    - `memref.alloc` (and entry-block `memref.alloca`) becomes
+      `gpu.alloc host_shared`: managed memory that kernels and the
+      (synchronous) host code between launches can both address;
+      `memref.dealloc` becomes a `gpu.dealloc` on its own stream;
+    - `memref.get_global` of a constant (a weight) becomes a call to the CUDA
+      runtime's `tfm_cuda_constant_rN_T`, which uploads the data on first use
+      and returns the cached device copy afterwards;
+    - `memref.copy` between buffers becomes `linalg.copy`, so it runs as a
+      kernel;
+    - public functions (entry points) keep their host-memory interface: each
+      memref argument is copied into managed memory on entry, and each
+      memref result is copied out into a fresh host allocation that the
+      caller owns, the device buffer being freed.
+
+    Mutable globals and allocas outside a function's entry block are
+    errors.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Turn linalg ops on buffers into gpu.launch kernels built from templates";
+  let description = [{
+    Replaces every linalg op on memrefs in host code by a `gpu.launch` built
+    from one of three kernel templates:
+
+    - **elementwise** (only parallel loops): one thread per V consecutive
+      innermost elements over the flattened iteration space, 256 threads a
+      block. V = 16 bytes / the narrowest element when the innermost loop is
+      static, a multiple of V, and every operand that varies along it is an
+      identity-layout buffer indexed by it last; those operands move as
+      aligned 128-bit `vector.load`/`vector.store`. Operands that do not vary
+      along it are loaded once per thread.
+    - **row reduction** (parallel loops and one innermost reduction whose
+      every result is `acc ⊕ f(inputs)` for a known ⊕ on f32 or i32): one
+      block per output row, each thread folds a strided slice of the row in
+      registers (vectorised as above when the row is static), then
+      `gpu.all_reduce` combines the threads with warp shuffles and thread 0
+      folds the result into the output.
+    - **generic**: one thread per point of the parallel loops, with the
+      reduction loops serial inside it; any linalg op (named or generic,
+      reductions anywhere, `linalg.index`) lowers this way.
+
+    Empty iteration spaces launch nothing. GEMMs meant for cuBLASLt must be
+    converted before this pass (`convert-linalg-to-tfm-runtime{runtime=cuda}`).
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the elementwise and row templates (a multiple of 32, at most 1024)">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "Use 128-bit vector accesses where the template allows them">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def TfmLowerExpandShape : Pass<"tfm-lower-expand-shape"> {

@@ -30,7 +30,55 @@ struct TfmToCPUPipelineOptions
 void buildTfmToCPUPipeline(OpPassManager &pm,
                            const TfmToCPUPipelineOptions &options);
 
-/// Registers `tfm-to-cpu` with the pass registry.
+struct TfmToCUDAPipelineOptions
+    : public PassPipelineOptions<TfmToCUDAPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture (sm_80, sm_86, sm_89, "
+                                    "sm_90, sm_90a, ...)"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX ISA version as an LLVM feature (+ptx80, ...); at "
+                     "least what the chip needs"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the gpu.binary holds: ptx (needs no toolkit; the "
+                     "driver compiles it at load), cubin or fatbin (need "
+                     "ptxas / fatbinary)"),
+      llvm::cl::init("ptx")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA Toolkit root for ptxas and libdevice (default: "
+                     "$CUDA_HOME, else the toolkit tfm was configured with)"),
+      llvm::cl::init("")};
+  PassOptions::Option<unsigned> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM/ptxas optimisation level"),
+      llvm::cl::init(3)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of the generated kernels"),
+      llvm::cl::init(256)};
+};
+
+/// tfm (or graph-tier linalg/tensor) -> host code in the LLVM dialect that
+/// launches kernels from a `gpu.binary`: the CPU pipeline's front end and
+/// bufferization, device memory placement, cuBLASLt GEMMs, template
+/// kernels, NVVM, and serialisation to PTX, cubin or fatbin.
+void buildTfmToCUDAPipeline(OpPassManager &pm,
+                            const TfmToCUDAPipelineOptions &options);
+
+/// Checks a CUDA target before LLVM sees it (LLVM aborts the process on a
+/// PTX version too old for the chip). Returns an error message, or "" if
+/// the chip, features and format are usable.
+std::string checkCUDATarget(llvm::StringRef chip, llvm::StringRef features,
+                            llvm::StringRef format);
+
+/// The CUDA Toolkit to use: $CUDA_HOME, $CUDA_PATH, else the one tfm was
+/// configured with (may be empty: then only PTX can be produced).
+std::string defaultCUDAToolkitPath();
+
+/// Registers `tfm-to-cpu` and `tfm-to-cuda` with the pass registry.
 void registerTfmPipelines();
 
 } // namespace mlir::tfm

@@ -31,38 +31,64 @@ MemRefType fullyDynamicView(MLIRContext *ctx, int64_t rank, Type elt) {
   return MemRefType::get(shape, elt, layout);
 }
 
-/// Declares (once) `name(view, view, view)` with the C interface.
+/// Declares (once) `name(A, B, C)` on fully dynamic views of `rank`, with
+/// the C interface.
 func::FuncOp getOrDeclare(ModuleOp module, StringRef name, int64_t rank,
-                          Type elt) {
+                          TypeRange elts) {
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  MemRefType view = fullyDynamicView(ctx, rank, elt);
-  auto fnTy = FunctionType::get(ctx, {view, view, view}, {});
+  SmallVector<Type> views = llvm::map_to_vector(
+      elts, [&](Type elt) -> Type { return fullyDynamicView(ctx, rank, elt); });
+  auto fnTy = FunctionType::get(ctx, views, {});
   auto f = func::FuncOp::create(b, module.getLoc(), name, fnTy);
   f.setPrivate();
   f->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), UnitAttr::get(ctx));
   return f;
 }
 
-/// True if every operand is an f32 memref.
-bool allF32Memrefs(linalg::LinalgOp op) {
-  return llvm::all_of(op->getOperands(), [](Value v) {
-    auto ty = dyn_cast<MemRefType>(v.getType());
-    return ty && ty.getElementType().isF32();
-  });
+/// The runtime's suffix for a GEMM's operand element types ("f32" on the
+/// CPU; "f32_f32", "bf16_f32", ... for CUDA), or "" if it has no such GEMM.
+std::string gemmSuffix(linalg::LinalgOp op, bool cuda) {
+  auto elt = [&](unsigned i) -> Type {
+    auto ty = dyn_cast<MemRefType>(op->getOperand(i).getType());
+    return ty ? ty.getElementType() : Type();
+  };
+  Type a = elt(0), b = elt(1), c = elt(2);
+  if (!a || !b || !c || a != b)
+    return "";
+  if (!cuda)
+    return a.isF32() && c.isF32() ? "f32" : "";
+  auto name = [](Type t) -> std::string {
+    return t.isF32() ? "f32" : t.isF16() ? "f16" : t.isBF16() ? "bf16" : "";
+  };
+  if (name(a).empty() || !(c.isF32() || c == a))
+    return "";
+  return name(a) + "_" + name(c);
 }
 
 struct ConvertLinalgToTfmRuntimePass
     : mlir::tfm::impl::ConvertLinalgToTfmRuntimeBase<
           ConvertLinalgToTfmRuntimePass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (runtime != "cpu" && runtime != "cuda") {
+      getOperation().emitError()
+          << "convert-linalg-to-tfm-runtime: unknown runtime '" << runtime
+          << "' (expected cpu or cuda)";
+      return signalPassFailure();
+    }
+    bool cuda = runtime == "cuda";
     ModuleOp module = getOperation();
-    SmallVector<linalg::LinalgOp> gemms;
+    SmallVector<std::pair<linalg::LinalgOp, std::string>> gemms;
     module.walk([&](linalg::LinalgOp op) {
       if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
-          !allF32Memrefs(op))
+          !op.hasPureBufferSemantics())
+        return;
+      std::string suffix = gemmSuffix(op, cuda);
+      if (suffix.empty())
         return;
       // Only the plain contraction (no transposing indexing maps, no casts).
       auto named = op.getIndexingMapsArray();
@@ -72,12 +98,11 @@ struct ConvertLinalgToTfmRuntimePass
               : linalg::BatchMatmulOp::getDefaultIndexingMaps(op->getContext());
       if (named != defaults)
         return;
-      gemms.push_back(op);
+      gemms.push_back({op, suffix});
     });
-    for (linalg::LinalgOp op : gemms) {
+    for (auto &[op, suffix] : gemms) {
       bool batched = isa<linalg::BatchMatmulOp>(op);
       int64_t rank = batched ? 3 : 2;
-      Type f32 = Float32Type::get(&getContext());
       // A zero fill of the accumulator right before the GEMM becomes an
       // overwriting GEMM (beta = 0): one pass less over C.
       auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
@@ -85,14 +110,18 @@ struct ConvertLinalgToTfmRuntimePass
                        matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
       if (overwrite)
         fill->erase();
-      std::string name = batched ? "tfm_rt_batch_matmul" : "tfm_rt_matmul";
-      name += overwrite ? "_set_f32" : "_f32";
-      func::FuncOp callee = getOrDeclare(module, name, rank, f32);
+      std::string name = cuda ? "tfm_cuda_" : "tfm_rt_";
+      name += batched ? "batch_matmul" : "matmul";
+      name += (overwrite ? "_set_" : "_") + suffix;
+      SmallVector<Type> elts = llvm::map_to_vector(
+          op->getOperandTypes(),
+          [](Type t) { return cast<MemRefType>(t).getElementType(); });
+      func::FuncOp callee = getOrDeclare(module, name, rank, elts);
       OpBuilder b(op);
       SmallVector<Value> views;
-      for (Value v : op->getOperands())
+      for (auto [v, elt] : llvm::zip(op->getOperands(), elts))
         views.push_back(memref::CastOp::create(
-            b, op.getLoc(), fullyDynamicView(&getContext(), rank, f32), v));
+            b, op.getLoc(), fullyDynamicView(&getContext(), rank, elt), v));
       func::CallOp::create(b, op.getLoc(), callee, views);
       op->erase();
     }

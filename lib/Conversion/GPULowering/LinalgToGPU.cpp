@@ -1,0 +1,612 @@
+//===- LinalgToGPU.cpp - linalg ops on buffers to gpu.launch kernels -*- C++ -*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Every linalg op left in host code after the GEMMs went to cuBLASLt becomes
+// one kernel, built from one of three templates (elementwise, row reduction,
+// generic; see the pass description). The kernel body is the op's payload
+// inlined once per element, with block arguments bound to loaded operand
+// values and `linalg.index` bound to the loop indices.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/Conversion/Passes.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMLINALGTOGPU
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+
+namespace {
+
+Value cst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The loop extents of `op` as index values.
+SmallVector<Value> loopSizes(OpBuilder &b, linalg::LinalgOp op) {
+  SmallVector<Value> sizes;
+  for (Range r : op.createLoopRanges(b, op.getLoc()))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, op.getLoc(), r.size));
+  return sizes;
+}
+
+Value product(OpBuilder &b, Location loc, ArrayRef<Value> values) {
+  Value p = cst(b, loc, 1);
+  for (Value v : values)
+    p = arith::MulIOp::create(b, loc, p, v);
+  return p;
+}
+
+/// Splits `linear` into indices over `sizes`, the last one varying fastest.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               ArrayRef<Value> sizes) {
+  SmallVector<Value> ivs(sizes.size());
+  for (int64_t i = static_cast<int64_t>(sizes.size()) - 1; i >= 0; --i) {
+    if (i == 0) {
+      ivs[i] = linear;
+      break;
+    }
+    ivs[i] = arith::RemUIOp::create(b, loc, linear, sizes[i]);
+    linear = arith::DivUIOp::create(b, loc, linear, sizes[i]);
+  }
+  return ivs;
+}
+
+/// The indices `map` selects for the loop point `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                            ValueRange ivs) {
+  SmallVector<Value> idx;
+  for (AffineExpr e : map.getResults()) {
+    if (auto d = dyn_cast<AffineDimExpr>(e)) {
+      idx.push_back(ivs[d.getPosition()]);
+      continue;
+    }
+    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      idx.push_back(cst(b, loc, c.getValue()));
+      continue;
+    }
+    idx.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+  }
+  return idx;
+}
+
+/// Creates a 1-D `gpu.launch` of `grid` blocks of `block` threads; the
+/// builder is left at the start of its body.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, Value grid,
+                           int64_t block) {
+  Value one = cst(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, grid, one, one,
+                                      cst(b, loc, block), one, one);
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToEnd(&body);
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&body);
+  return launch;
+}
+
+/// Inlines the payload of `op` with its block arguments bound to `args` and
+/// `linalg.index` bound to `ivs`; returns the yielded values.
+SmallVector<Value> inlinePayload(OpBuilder &b, linalg::LinalgOp op,
+                                 ValueRange args, ValueRange ivs) {
+  Block *body = op.getBlock();
+  IRMapping map;
+  for (auto [arg, value] : llvm::zip(body->getArguments(), args))
+    if (value) // outputs the payload never reads are not loaded
+      map.map(arg, value);
+  for (Operation &inner : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      map.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, map);
+  }
+  return llvm::map_to_vector(body->getTerminator()->getOperands(),
+                             [&](Value v) { return map.lookupOrDefault(v); });
+}
+
+//===----------------------------------------------------------------------===//
+// Operand access, scalar or V lanes wide along the innermost loop
+//===----------------------------------------------------------------------===//
+
+/// How a kernel reads or writes one operand of the op.
+struct OperandAccess {
+  enum Kind { Scalar, Broadcast, Vector } kind = Scalar;
+  /// Not a buffer (linalg.fill's value, a scalar input): used as is.
+  bool isValue = false;
+};
+
+bool isVectorizableElement(Type t) {
+  if (!t.isIntOrFloat())
+    return false;
+  unsigned w = t.getIntOrFloatBitWidth();
+  return w == 8 || w == 16 || w == 32 || w == 64;
+}
+
+/// Decides the lane count V (1 if nothing is vectorised) and each operand's
+/// access for a template whose vectorised loop is `dim` with static extent
+/// `extent`. An operand is read V-wide when its map's last result is `dim`,
+/// no other result uses `dim`, and it is an identity-layout buffer (so its
+/// rows start at multiples of 16 bytes when the extent is a multiple of V);
+/// it is a broadcast when its map does not use `dim` at all.
+int64_t planAccesses(linalg::LinalgOp op, unsigned dim, int64_t extent,
+                     bool vectorize, SmallVectorImpl<OperandAccess> &access) {
+  access.assign(op->getNumOperands(), {});
+  unsigned minBytes = 16;
+  bool ok = vectorize && !ShapedType::isDynamic(extent);
+  for (OpOperand &operand : op->getOpOperands()) {
+    OperandAccess &a = access[operand.getOperandNumber()];
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type) {
+      a.isValue = true;
+      continue;
+    }
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool uses = map.isFunctionOfDim(dim);
+    if (!uses) {
+      a.kind = OperandAccess::Broadcast;
+      continue;
+    }
+    auto last = map.getNumResults()
+                    ? dyn_cast<AffineDimExpr>(map.getResults().back())
+                    : nullptr;
+    bool lastIsDim = last && last.getPosition() == dim;
+    for (AffineExpr e : map.getResults().drop_back())
+      lastIsDim &= !e.isFunctionOfDim(dim);
+    if (!lastIsDim || !type.getLayout().isIdentity() ||
+        !isVectorizableElement(type.getElementType())) {
+      ok = false;
+      continue;
+    }
+    a.kind = OperandAccess::Vector;
+    minBytes = std::min(minBytes, type.getElementTypeBitWidth() / 8);
+  }
+  int64_t lanes = ok ? 16 / minBytes : 1;
+  while (lanes > 1 && extent % lanes != 0)
+    lanes /= 2;
+  if (lanes == 1)
+    for (OperandAccess &a : access)
+      if (a.kind == OperandAccess::Vector)
+        a.kind = OperandAccess::Scalar;
+  return lanes;
+}
+
+/// Loads operand `operand` for `lanes` consecutive points along `dim`
+/// starting at `ivs`; returns one value per lane.
+SmallVector<Value> loadLanes(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                             OpOperand &operand, const OperandAccess &access,
+                             unsigned dim, ValueRange ivs, int64_t lanes) {
+  Value v = operand.get();
+  if (access.isValue)
+    return SmallVector<Value>(lanes, v);
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  auto type = cast<MemRefType>(v.getType());
+  Type elt = type.getElementType();
+  if (access.kind == OperandAccess::Broadcast)
+    return SmallVector<Value>(
+        lanes, memref::LoadOp::create(b, loc, v, applyMap(b, loc, map, ivs)));
+  if (access.kind == OperandAccess::Vector && lanes > 1) {
+    unsigned bytes = lanes * type.getElementTypeBitWidth() / 8;
+    auto vecTy = VectorType::get({lanes}, elt);
+    Value vec = vector::LoadOp::create(
+        b, loc, vecTy, v, applyMap(b, loc, map, ivs), /*nontemporal=*/false,
+        llvm::Align(std::min<unsigned>(16, bytes)));
+    SmallVector<Value> out;
+    for (int64_t l = 0; l < lanes; ++l)
+      out.push_back(vector::ExtractOp::create(b, loc, vec, l));
+    return out;
+  }
+  SmallVector<Value> out;
+  SmallVector<Value> at(ivs);
+  for (int64_t l = 0; l < lanes; ++l) {
+    if (l)
+      at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
+    out.push_back(memref::LoadOp::create(b, loc, v, applyMap(b, loc, map, at)));
+  }
+  return out;
+}
+
+/// Stores `values` (one per lane) into output `operand`.
+void storeLanes(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                OpOperand &operand, const OperandAccess &access, unsigned dim,
+                ValueRange ivs, ArrayRef<Value> values) {
+  Value v = operand.get();
+  auto type = cast<MemRefType>(v.getType());
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  int64_t lanes = values.size();
+  if (access.kind == OperandAccess::Vector && lanes > 1) {
+    unsigned bytes = lanes * type.getElementTypeBitWidth() / 8;
+    Value vec = vector::FromElementsOp::create(
+        b, loc, VectorType::get({lanes}, type.getElementType()), values);
+    vector::StoreOp::create(b, loc, vec, v, applyMap(b, loc, map, ivs),
+                            /*nontemporal=*/false,
+                            llvm::Align(std::min<unsigned>(16, bytes)));
+    return;
+  }
+  SmallVector<Value> at(ivs);
+  for (int64_t l = 0; l < lanes; ++l) {
+    if (l)
+      at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
+    memref::StoreOp::create(b, loc, values[l], v, applyMap(b, loc, map, at));
+  }
+}
+
+/// Runs the payload once per lane: block arguments come from `inputs[i]`
+/// for inputs and from `outputs[i]` (loaded only where the payload reads
+/// them) for outputs. Returns per-result, per-lane values.
+SmallVector<SmallVector<Value>>
+runLanes(OpBuilder &b, linalg::LinalgOp op, ArrayRef<SmallVector<Value>> args,
+         ValueRange ivs, unsigned dim, int64_t lanes) {
+  SmallVector<SmallVector<Value>> results(op.getNumDpsInits());
+  SmallVector<Value> at(ivs);
+  for (int64_t l = 0; l < lanes; ++l) {
+    if (l)
+      at[dim] = arith::AddIOp::create(b, op.getLoc(), ivs[dim],
+                                      cst(b, op.getLoc(), l));
+    SmallVector<Value> laneArgs;
+    for (const SmallVector<Value> &a : args)
+      laneArgs.push_back(a.empty() ? Value() : a[l]);
+    SmallVector<Value> yielded = inlinePayload(b, op, laneArgs, at);
+    for (auto [i, y] : llvm::enumerate(yielded))
+      results[i].push_back(y);
+  }
+  return results;
+}
+
+/// Wraps the builder's next ops in `if (cond)`, leaving it inside.
+void buildIf(OpBuilder &b, Location loc, Value cond) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+}
+
+/// Guards the launch against an empty iteration space (a zero-block grid is
+/// an error for the driver); leaves the builder inside the guard.
+void guardNonEmpty(OpBuilder &b, Location loc, Value count) {
+  buildIf(b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, count,
+                                cst(b, loc, 0)));
+}
+
+Value ceilDiv(OpBuilder &b, Location loc, Value a, int64_t d) {
+  return arith::CeilDivUIOp::create(b, loc, a, cst(b, loc, d));
+}
+
+/// The payload argument values that are actually read: output block
+/// arguments without uses are not loaded.
+bool payloadReads(linalg::LinalgOp op, OpOperand &operand) {
+  return op.getMatchingBlockArgument(&operand).getUses().begin() !=
+         op.getMatchingBlockArgument(&operand).getUses().end();
+}
+
+//===----------------------------------------------------------------------===//
+// Templates
+//===----------------------------------------------------------------------===//
+
+/// Only parallel loops: one thread per `lanes` innermost points.
+void buildElementwise(OpBuilder &b, linalg::LinalgOp op, int64_t block,
+                      bool vectorize) {
+  Location loc = op.getLoc();
+  SmallVector<Value> sizes = loopSizes(b, op);
+  unsigned n = op.getNumLoops();
+  unsigned dim = n ? n - 1 : 0;
+  SmallVector<OperandAccess> access;
+  int64_t lanes =
+      n ? planAccesses(op, dim, op.getStaticLoopRanges()[dim], vectorize,
+                       access)
+        : (access.assign(op->getNumOperands(), {}), 1);
+  for (OpOperand &operand : op->getOpOperands())
+    if (!isa<MemRefType>(operand.get().getType()))
+      access[operand.getOperandNumber()].isValue = true;
+
+  Value total = product(b, loc, sizes);
+  Value points = lanes > 1 ? arith::DivUIOp::create(b, loc, total,
+                                                    cst(b, loc, lanes))
+                                 .getResult()
+                           : total;
+  guardNonEmpty(b, loc, points);
+  createLaunch(b, loc, ceilDiv(b, loc, points, block), block);
+  Value tid = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, gpu::BlockIdOp::create(b, loc,
+                                                           gpu::Dimension::x),
+                            cst(b, loc, block)),
+      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  buildIf(b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
+                                points));
+  SmallVector<Value> ivs;
+  if (n) {
+    Value first = lanes > 1 ? arith::MulIOp::create(b, loc, tid,
+                                                    cst(b, loc, lanes))
+                                  .getResult()
+                            : tid;
+    ivs = delinearize(b, loc, first, sizes);
+  }
+
+  SmallVector<SmallVector<Value>> args;
+  for (OpOperand &operand : op->getOpOperands()) {
+    bool isInit = op.isDpsInit(&operand);
+    if (isInit && !payloadReads(op, operand)) {
+      args.emplace_back();
+      continue;
+    }
+    args.push_back(loadLanes(b, loc, op, operand,
+                             access[operand.getOperandNumber()], dim, ivs,
+                             lanes));
+  }
+  SmallVector<SmallVector<Value>> results =
+      runLanes(b, op, args, ivs, dim, lanes);
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+    storeLanes(b, loc, op, init, access[init.getOperandNumber()], dim, ivs,
+               results[i]);
+}
+
+/// The warp-shuffle reduction kind and identity of a combiner op.
+struct Combiner {
+  gpu::AllReduceOperation kind;
+  TypedAttr identity;
+};
+
+std::optional<Combiner> classifyCombiner(Operation *op) {
+  Type t = op->getResult(0).getType();
+  using K = gpu::AllReduceOperation;
+  if (t.isF32()) {
+    auto f = [&](double v) { return FloatAttr::get(t, v); };
+    double inf = std::numeric_limits<double>::infinity();
+    return llvm::TypeSwitch<Operation *, std::optional<Combiner>>(op)
+        .Case([&](arith::AddFOp) { return Combiner{K::ADD, f(0.0)}; })
+        .Case([&](arith::MulFOp) { return Combiner{K::MUL, f(1.0)}; })
+        .Case([&](arith::MaximumFOp) { return Combiner{K::MAXIMUMF, f(-inf)}; })
+        .Case([&](arith::MaxNumFOp) { return Combiner{K::MAXNUMF, f(-inf)}; })
+        .Case([&](arith::MinimumFOp) { return Combiner{K::MINIMUMF, f(inf)}; })
+        .Case([&](arith::MinNumFOp) { return Combiner{K::MINNUMF, f(inf)}; })
+        .Default([](Operation *) { return std::nullopt; });
+  }
+  if (t.isInteger(32)) {
+    auto i = [&](int64_t v) { return IntegerAttr::get(t, v); };
+    return llvm::TypeSwitch<Operation *, std::optional<Combiner>>(op)
+        .Case([&](arith::AddIOp) { return Combiner{K::ADD, i(0)}; })
+        .Case([&](arith::MulIOp) { return Combiner{K::MUL, i(1)}; })
+        .Case([&](arith::MaxSIOp) { return Combiner{K::MAXSI, i(INT32_MIN)}; })
+        .Case([&](arith::MinSIOp) { return Combiner{K::MINSI, i(INT32_MAX)}; })
+        .Case([&](arith::MaxUIOp) { return Combiner{K::MAXUI, i(0)}; })
+        .Case([&](arith::MinUIOp) { return Combiner{K::MINUI, i(-1)}; })
+        .Case([&](arith::AndIOp) { return Combiner{K::AND, i(-1)}; })
+        .Case([&](arith::OrIOp) { return Combiner{K::OR, i(0)}; })
+        .Case([&](arith::XOrIOp) { return Combiner{K::XOR, i(0)}; })
+        .Default([](Operation *) { return std::nullopt; });
+  }
+  return std::nullopt;
+}
+
+/// For the row template: every loop parallel but the last, a reduction;
+/// no output indexed by the reduction loop; each result `acc ⊕ f(inputs)`
+/// with the accumulator read nowhere else. Returns each output's combiner.
+std::optional<SmallVector<std::pair<Operation *, Combiner>>>
+matchRowReduction(linalg::LinalgOp op) {
+  unsigned n = op.getNumLoops();
+  if (n == 0 || op.getNumReductionLoops() != 1 ||
+      op.getIteratorTypesArray()[n - 1] != utils::IteratorType::reduction)
+    return std::nullopt;
+  SmallVector<std::pair<Operation *, Combiner>> combiners;
+  SmallVector<BlockArgument> accs(op.getRegionOutputArgs());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (op.getMatchingIndexingMap(&init).isFunctionOfDim(n - 1))
+      return std::nullopt;
+    unsigned pos = init.getOperandNumber() - op.getNumDpsInputs();
+    SmallVector<Operation *> ops;
+    if (!matchReduction(accs, pos, ops) || ops.size() != 1 ||
+        !accs[pos].hasOneUse())
+      return std::nullopt;
+    std::optional<Combiner> c = classifyCombiner(ops.front());
+    if (!c)
+      return std::nullopt;
+    combiners.push_back({ops.front(), *c});
+  }
+  return combiners;
+}
+
+/// One block per output row; threads fold strided slices of the row, then
+/// combine with gpu.all_reduce.
+void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
+                       ArrayRef<std::pair<Operation *, Combiner>> combiners,
+                       int64_t maxBlock, bool vectorize) {
+  Location loc = op.getLoc();
+  SmallVector<Value> sizes = loopSizes(b, op);
+  unsigned dim = op.getNumLoops() - 1;
+  int64_t extent = op.getStaticLoopRanges()[dim];
+  SmallVector<OperandAccess> access;
+  int64_t lanes = planAccesses(op, dim, extent, vectorize, access);
+  // Small static rows need fewer threads; a block stays a whole warp.
+  int64_t block = maxBlock;
+  if (!ShapedType::isDynamic(extent))
+    while (block > 32 && (block / 2) * lanes >= extent)
+      block /= 2;
+
+  ArrayRef<Value> rowSizes = ArrayRef<Value>(sizes).drop_back();
+  Value rows = product(b, loc, rowSizes);
+  guardNonEmpty(b, loc, rows);
+  createLaunch(b, loc, rows, block);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  SmallVector<Value> rowIvs = delinearize(b, loc, bid, rowSizes);
+
+  SmallVector<Value> partials;
+  for (auto &[combinerOp, c] : combiners)
+    partials.push_back(arith::ConstantOp::create(b, loc, c.identity));
+  Value start = arith::MulIOp::create(b, loc, tid, cst(b, loc, lanes));
+  auto loop = scf::ForOp::create(b, loc, start, sizes[dim],
+                                 cst(b, loc, block * lanes), partials);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> ivs(rowIvs);
+    ivs.push_back(loop.getInductionVar());
+    SmallVector<SmallVector<Value>> args;
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (op.isDpsInit(&operand)) {
+        args.emplace_back();
+        continue;
+      }
+      args.push_back(loadLanes(b, loc, op, operand,
+                               access[operand.getOperandNumber()], dim, ivs,
+                               lanes));
+    }
+    // The accumulators thread through the lanes one after the other.
+    SmallVector<Value> acc(loop.getRegionIterArgs());
+    for (int64_t l = 0; l < lanes; ++l) {
+      SmallVector<Value> laneArgs;
+      for (const SmallVector<Value> &a : args)
+        laneArgs.push_back(a.empty() ? Value() : a[l]);
+      for (auto [i, init] : llvm::enumerate(op.getDpsInits()))
+        laneArgs[op.getNumDpsInputs() + i] = acc[i];
+      SmallVector<Value> at(ivs);
+      if (l)
+        at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
+      acc = inlinePayload(b, op, laneArgs, at);
+    }
+    scf::YieldOp::create(b, loc, acc);
+  }
+
+  SmallVector<Value> totals;
+  for (auto [i, c] : llvm::enumerate(combiners))
+    totals.push_back(gpu::AllReduceOp::create(
+        b, loc, loop.getResult(i),
+        gpu::AllReduceOperationAttr::get(b.getContext(), c.second.kind),
+        /*uniform=*/true));
+  buildIf(b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                cst(b, loc, 0)));
+  SmallVector<Value> ivs(rowIvs);
+  ivs.push_back(cst(b, loc, 0)); // unused by the outputs' maps
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    SmallVector<Value> idx = applyMap(b, loc, map, ivs);
+    Value old = memref::LoadOp::create(b, loc, init.get(), idx);
+    Operation *combiner = combiners[i].first;
+    BlockArgument accArg = op.getRegionOutputArgs()[i];
+    IRMapping m;
+    for (Value operand : combiner->getOperands())
+      m.map(operand, operand == accArg ? old : totals[i]);
+    Value folded = b.clone(*combiner, m)->getResult(0);
+    memref::StoreOp::create(b, loc, folded, init.get(), idx);
+  }
+}
+
+/// Any linalg op: one thread per parallel point, reductions serial.
+void buildGeneric(OpBuilder &b, linalg::LinalgOp op, int64_t block) {
+  Location loc = op.getLoc();
+  SmallVector<Value> sizes = loopSizes(b, op);
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  SmallVector<Value> parSizes, redSizes;
+  for (auto [size, it] : llvm::zip(sizes, iters))
+    (it == utils::IteratorType::parallel ? parSizes : redSizes).push_back(size);
+
+  Value points = product(b, loc, parSizes);
+  guardNonEmpty(b, loc, points);
+  createLaunch(b, loc, ceilDiv(b, loc, points, block), block);
+  Value tid = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, gpu::BlockIdOp::create(b, loc,
+                                                           gpu::Dimension::x),
+                            cst(b, loc, block)),
+      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  buildIf(b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
+                                points));
+  SmallVector<Value> parIvs = delinearize(b, loc, tid, parSizes);
+  SmallVector<Value> redIvs;
+  for (Value size : redSizes) {
+    auto loop = scf::ForOp::create(b, loc, cst(b, loc, 0), size, cst(b, loc, 1));
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    redIvs.push_back(loop.getInductionVar());
+  }
+  SmallVector<Value> ivs;
+  unsigned p = 0, r = 0;
+  for (utils::IteratorType it : iters)
+    ivs.push_back(it == utils::IteratorType::parallel ? parIvs[p++] : redIvs[r++]);
+
+  SmallVector<Value> args;
+  for (OpOperand &operand : op->getOpOperands()) {
+    Value v = operand.get();
+    if (!isa<MemRefType>(v.getType())) {
+      args.push_back(v);
+      continue;
+    }
+    if (op.isDpsInit(&operand) && !payloadReads(op, operand)) {
+      args.push_back(Value());
+      continue;
+    }
+    args.push_back(memref::LoadOp::create(
+        b, loc, v, applyMap(b, loc, op.getMatchingIndexingMap(&operand), ivs)));
+  }
+  SmallVector<Value> results = inlinePayload(b, op, args, ivs);
+  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
+    memref::StoreOp::create(
+        b, loc, results[i], init.get(),
+        applyMap(b, loc, op.getMatchingIndexingMap(&init), ivs));
+}
+
+struct TfmLinalgToGPUPass
+    : mlir::tfm::impl::TfmLinalgToGPUBase<TfmLinalgToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
+      getOperation().emitError()
+          << "tfm-linalg-to-gpu: block-size must be a multiple of 32 in "
+             "[32, 1024], got "
+          << blockSize;
+      return signalPassFailure();
+    }
+    SmallVector<linalg::LinalgOp> ops;
+    bool failedOp = false;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          op->getParentOfType<gpu::GPUModuleOp>())
+        return;
+      if (!op.hasPureBufferSemantics()) {
+        op.emitError("tfm-linalg-to-gpu: expected a linalg op on buffers "
+                     "(run bufferization first)");
+        failedOp = true;
+        return;
+      }
+      ops.push_back(op);
+    });
+    if (failedOp)
+      return signalPassFailure();
+
+    for (linalg::LinalgOp op : ops) {
+      OpBuilder b(op);
+      // Each template builds its guard + launch in a fresh region, so the
+      // builder is restored to just before the op for the next one.
+      OpBuilder::InsertionGuard guard(b);
+      if (op.getNumReductionLoops() == 0)
+        buildElementwise(b, op, blockSize, vectorize);
+      else if (auto combiners = matchRowReduction(op))
+        buildRowReduction(b, op, *combiners, blockSize, vectorize);
+      else
+        buildGeneric(b, op, blockSize);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
