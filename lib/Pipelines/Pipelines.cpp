@@ -173,6 +173,7 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(tfm::createTfmMergeGPUModules());
 
   // Host and kernels share the structured-control and affine lowering.
   pm.addPass(createLowerAffinePass());

@@ -135,6 +135,22 @@ def TfmGPUDeviceMemory : Pass<"tfm-gpu-device-memory", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def TfmMergeGPUModules : Pass<"tfm-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Move every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts each kernel in a `gpu.module` of its own,
+    each later serialised to a binary of its own and loaded separately. This
+    pass moves all of them into a single `gpu.module` (named by `name`) and
+    updates the `gpu.launch_func` ops, so that a model has one PTX/cubin and
+    one module load. Run it before a target is attached.
+  }];
+  let options = [
+    Option<"moduleName", "name", "std::string", /*default=*/"\"tfm_kernels\"",
+           "Name of the merged gpu.module">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Turn linalg ops on buffers into gpu.launch kernels built from templates";
   let description = [{
