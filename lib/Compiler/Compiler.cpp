@@ -12,6 +12,7 @@
 #include "tfm/Target/ONNX/ImportONNX.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -62,6 +63,7 @@ std::optional<EmitKind> mlir::tfm::parseEmitKind(llvm::StringRef name) {
       .Case("mlirbc", EmitKind::MLIRBytecode)
       .Case("llvm", EmitKind::LLVMIR)
       .Case("ptx", EmitKind::PTX)
+      .Case("cubin", EmitKind::Cubin)
       .Case("obj", EmitKind::Object)
       .Default(std::nullopt);
 }
@@ -193,27 +195,42 @@ struct Compiler::Impl {
   }
 
   llvm::Error checkTarget(const CompileOptions &options) {
-    if (options.target == CompileTarget::CUDA)
-      return makeError("--target=cuda: this build of tfm has no CUDA code "
-                       "generation yet (kernels through NVVM/PTX are the GPU "
-                       "lowering's work); use --target=cpu");
     if (options.precision != Precision::F32)
       return makeError("--precision=" + stringifyPrecision(options.precision) +
-                       ": the cpu target computes in the model's own element "
-                       "types; only f32 is supported");
+                       ": tfm computes in the model's own element types "
+                       "(an f16/bf16 model runs in f16/bf16 with f32 "
+                       "accumulation); converting an f32 model is not "
+                       "supported, so only f32 is accepted");
+    if (options.target == CompileTarget::CUDA) {
+      TfmToCUDAPipelineOptions cuda;
+      if (llvm::Error err = cudaPipelineOptions(cudaTarget(options), cuda))
+        return makeError("--target=cuda: " + llvm::toString(std::move(err)));
+    }
     if (options.optLevel > 3)
       return makeError("-O" + llvm::Twine(options.optLevel) +
                        ": the optimisation level is 0 to 3");
     return llvm::Error::success();
   }
 
-  /// The CPU options for `options`; pass managers time under `scope`.
+  static CUDATargetOptions cudaTarget(const CompileOptions &options) {
+    CUDATargetOptions cuda;
+    if (!options.chip.empty())
+      cuda.chip = options.chip;
+    cuda.format = options.gpuFormat;
+    return cuda;
+  }
+
+  /// The executable options for `options`; pass managers time under
+  /// `scope`.
   CPUExecutableOptions cpuOptions(const CompileOptions &options,
                                   TimingScope *scope = nullptr) {
     CPUExecutableOptions cpu;
     cpu.runtimeGemm = options.runtimeGemm;
     cpu.optLevel = options.optLevel;
-    cpu.cpu = options.chip;
+    if (options.target == CompileTarget::CUDA)
+      cpu.cuda = cudaTarget(options);
+    else
+      cpu.cpu = options.chip;
     cpu.configurePassManager = [this, scope](PassManager &pm) {
       return configure(pm, "lowering", scope);
     };
@@ -366,6 +383,23 @@ ModelStats Compiler::stats(ModuleOp module) const {
   return computeModelStats(module);
 }
 
+/// Writes the kernels of a module lowered by tfm-to-cuda: the object of
+/// its gpu.binary (PTX text or a cubin; tfm merges all kernels into one).
+static llvm::Error writeGPUBinaries(ModuleOp lowered, llvm::raw_ostream &os) {
+  SmallVector<gpu::BinaryOp> binaries(lowered.getOps<gpu::BinaryOp>());
+  if (binaries.empty())
+    return makeError("the model has no GPU kernels to emit");
+  if (binaries.size() > 1)
+    return makeError("expected the kernels in one gpu.binary, found " +
+                     llvm::Twine(binaries.size()));
+  auto objects = binaries.front().getObjects();
+  if (objects.size() != 1)
+    return makeError("expected one object in the gpu.binary");
+  auto object = cast<gpu::ObjectAttr>(objects[0]);
+  os << object.getObject().getValue();
+  return llvm::Error::success();
+}
+
 llvm::Error Compiler::emit(ModuleOp module, EmitKind kind,
                            const CompileOptions &options, llvm::raw_ostream &os) {
   if (llvm::Error err = impl->checkTarget(options))
@@ -391,7 +425,20 @@ llvm::Error Compiler::emit(ModuleOp module, EmitKind kind,
     return llvm::Error::success();
   }
   case EmitKind::PTX:
-    return makeError("--emit=ptx needs --target=cuda");
+  case EmitKind::Cubin: {
+    if (options.target != CompileTarget::CUDA)
+      return makeError(llvm::Twine("--emit=") +
+                       (kind == EmitKind::PTX ? "ptx" : "cubin") +
+                       " needs --target=cuda");
+    CompileOptions binaryOptions = options;
+    binaryOptions.gpuFormat = kind == EmitKind::PTX ? "ptx" : "cubin";
+    if (llvm::Error err = impl->checkTarget(binaryOptions))
+      return err;
+    auto lowered = impl->lower(module, binaryOptions);
+    if (!lowered)
+      return lowered.takeError();
+    return writeGPUBinaries(*lowered->first, os);
+  }
   case EmitKind::Object: {
     auto artifact = compile(module, options);
     if (!artifact)

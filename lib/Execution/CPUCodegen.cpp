@@ -16,6 +16,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -24,6 +25,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -159,6 +161,7 @@ static llvm::json::Array tensorsToJSON(const std::vector<TensorSignature> &ts) {
 
 std::string EntrySignature::toJSON() const {
   llvm::json::Object o{{"entry", entry},
+                       {"target", target},
                        {"inputs", tensorsToJSON(inputs)},
                        {"results", tensorsToJSON(results)}};
   std::string s;
@@ -211,7 +214,8 @@ llvm::Expected<EntrySignature> EntrySignature::fromJSON(llvm::StringRef json) {
   llvm::json::Path::Root root("signature");
   llvm::json::ObjectMapper m(*value, root);
   const llvm::json::Object *o = value->getAsObject();
-  bool ok = m && m.map("entry", sig.entry) && o->get("inputs") &&
+  bool ok = m && m.map("entry", sig.entry) &&
+            m.mapOptional("target", sig.target) && o->get("inputs") &&
             o->get("results") &&
             tensorsFromJSON(*o->get("inputs"), sig.inputs,
                             llvm::json::Path(root).field("inputs")) &&
@@ -230,6 +234,33 @@ llvm::Expected<EntrySignature> EntrySignature::fromJSON(llvm::StringRef json) {
 // Lowering, translation, object emission
 //===----------------------------------------------------------------------===//
 
+llvm::Error
+mlir::tfm::cudaPipelineOptions(const CUDATargetOptions &target,
+                               TfmToCUDAPipelineOptions &options) {
+  options.chip = target.chip;
+  options.features = target.features.empty()
+                         ? defaultCUDAFeatures(target.chip)
+                         : target.features;
+  options.toolkit =
+      target.toolkit.empty() ? defaultCUDAToolkitPath() : target.toolkit;
+  std::string format = target.format;
+  if (format.empty())
+    format = llvm::sys::fs::can_execute(options.toolkit + "/bin/ptxas")
+                 ? "cubin"
+                 : "ptx";
+  options.format = format;
+  std::string error = checkCUDATarget(options.chip, options.features, format);
+  if (!error.empty())
+    return makeError(error);
+  if (format != "ptx" &&
+      !llvm::sys::fs::can_execute(options.toolkit + "/bin/ptxas"))
+    return makeError("--emit/format " + format +
+                     " needs the CUDA Toolkit's ptxas, which is not at '" +
+                     options.toolkit +
+                     "/bin/ptxas' (set CUDA_HOME, or use ptx)");
+  return llvm::Error::success();
+}
+
 llvm::Expected<EntrySignature>
 mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
                               const CPUExecutableOptions &options) {
@@ -241,13 +272,22 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
               UnitAttr::get(module.getContext()));
 
   PassManager pm(module.getContext());
-  TfmToCPUPipelineOptions pipelineOptions;
-  pipelineOptions.useRuntimeGemm = options.runtimeGemm;
-  buildTfmToCPUPipeline(pm, pipelineOptions);
+  if (options.cuda) {
+    TfmToCUDAPipelineOptions cuda;
+    if (llvm::Error err = cudaPipelineOptions(*options.cuda, cuda))
+      return std::move(err);
+    buildTfmToCUDAPipeline(pm, cuda);
+    sig->target = "cuda";
+  } else {
+    TfmToCPUPipelineOptions pipelineOptions;
+    pipelineOptions.useRuntimeGemm = options.runtimeGemm;
+    buildTfmToCPUPipeline(pm, pipelineOptions);
+  }
   if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return makeError("could not configure the pass manager");
   if (failed(pm.run(module)))
-    return makeError("lowering to the CPU failed");
+    return makeError(options.cuda ? "lowering for CUDA failed"
+                                  : "lowering to the CPU failed");
 
   // The tfm argument and result attributes (names, dim names) served the
   // signature above and the pipeline's shape folding (equal dim names are
@@ -336,6 +376,41 @@ static llvm::Error addArtifactSymbols(llvm::Module &module,
   return llvm::Error::success();
 }
 
+/// Replaces the module constructors (or destructors) in `listName` with
+/// one exported function `name` that runs them in priority order: an
+/// object linked in memory has nobody to run its .init_array, so the
+/// loader calls `_tfm_init_NAME` itself (the CUDA path loads its kernels
+/// there) and `_tfm_fini_NAME` when it unloads.
+static void hoistStructors(llvm::Module &module, llvm::StringRef listName,
+                           const std::string &name) {
+  llvm::GlobalVariable *list = module.getGlobalVariable(listName);
+  if (!list)
+    return;
+  std::vector<std::pair<uint64_t, llvm::Function *>> fns;
+  if (auto *init = dyn_cast<llvm::ConstantArray>(list->getInitializer()))
+    for (llvm::Value *op : init->operands()) {
+      auto *entry = cast<llvm::ConstantStruct>(op);
+      auto *priority = cast<llvm::ConstantInt>(entry->getOperand(0));
+      if (auto *fn = dyn_cast<llvm::Function>(entry->getOperand(1)))
+        fns.push_back({priority->getZExtValue(), fn});
+    }
+  std::stable_sort(fns.begin(), fns.end(), [](const auto &a, const auto &b) {
+    return a.first < b.first;
+  });
+  // Destructors run in the reverse order of their priorities.
+  if (listName == "llvm.global_dtors")
+    std::reverse(fns.begin(), fns.end());
+  list->eraseFromParent();
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false);
+  auto *runner = llvm::Function::Create(fnTy, llvm::Function::ExternalLinkage,
+                                        name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", runner));
+  for (auto &[priority, fn] : fns)
+    b.CreateCall(fn);
+  b.CreateRetVoid();
+}
+
 llvm::Expected<std::unique_ptr<llvm::Module>>
 mlir::tfm::translateForCPU(ModuleOp lowered, const EntrySignature &signature,
                            llvm::LLVMContext &llvmContext,
@@ -344,6 +419,10 @@ mlir::tfm::translateForCPU(ModuleOp lowered, const EntrySignature &signature,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // gpu.binary and gpu.launch_func: the binary is embedded as a global and
+  // loaded by the module constructor (#gpu.select_object).
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   lowered.getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> module =
       translateModuleToLLVMIR(lowered, llvmContext, "tfm");
@@ -353,6 +432,8 @@ mlir::tfm::translateForCPU(ModuleOp lowered, const EntrySignature &signature,
   module->setTargetTriple(machine.getTargetTriple());
   if (llvm::Error err = addArtifactSymbols(*module, signature))
     return std::move(err);
+  hoistStructors(*module, "llvm.global_ctors", "_tfm_init_" + signature.entry);
+  hoistStructors(*module, "llvm.global_dtors", "_tfm_fini_" + signature.entry);
   // Optimise for the target: without a target machine LLVM's cost models are
   // generic and the loop vectoriser leaves the elementwise loops scalar.
   auto optimize = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,

@@ -16,12 +16,16 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SmallVectorMemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <cstring>
 #include <set>
 
@@ -35,7 +39,89 @@ static llvm::Error makeError(const llvm::Twine &msg) {
 static constexpr llvm::StringLiteral kInfoPrefix = "_tfm_info_";
 
 CPUExecutable::CPUExecutable() = default;
-CPUExecutable::~CPUExecutable() = default;
+CPUExecutable::~CPUExecutable() {
+  if (finiFn)
+    finiFn();
+}
+
+/// Whether the object calls into the CUDA runtime (an artifact of the
+/// tfm-to-cuda pipeline).
+static bool needsCUDARuntime(llvm::MemoryBufferRef object) {
+  auto file = llvm::object::ObjectFile::createObjectFile(object);
+  if (!file) {
+    llvm::consumeError(file.takeError());
+    return false;
+  }
+  for (const llvm::object::SymbolRef &symbol : (*file)->symbols()) {
+    auto name = symbol.getName();
+    auto flags = symbol.getFlags();
+    if (!name || !flags) {
+      llvm::consumeError(name.takeError());
+      llvm::consumeError(flags.takeError());
+      continue;
+    }
+    if ((*flags & llvm::object::SymbolRef::SF_Undefined) &&
+        (name->starts_with("mgpu") ||
+         name->starts_with("_mlir_ciface_tfm_cuda_")))
+      return true;
+  }
+  return false;
+}
+
+/// Where libtfm_cuda_runtime.so should be: $TFM_CUDA_RUNTIME, next to the
+/// library this code is in (libtfm.so), or in ../lib of the executable.
+static std::vector<std::string> cudaRuntimeCandidates() {
+  std::vector<std::string> paths;
+  if (const char *env = std::getenv("TFM_CUDA_RUNTIME"); env && *env)
+    paths.push_back(env);
+  const char *name = "libtfm_cuda_runtime.so";
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&cudaRuntimeCandidates), &info) &&
+      info.dli_fname) {
+    llvm::SmallString<256> p(llvm::sys::path::parent_path(info.dli_fname));
+    llvm::sys::path::append(p, name);
+    paths.push_back(std::string(p));
+  }
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&cudaRuntimeCandidates));
+  if (!exe.empty()) {
+    llvm::SmallString<256> p(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(exe)));
+    llvm::sys::path::append(p, "lib", name);
+    paths.push_back(std::string(p));
+  }
+  return paths;
+}
+
+/// Loads the CUDA runtime library once per process and checks that a
+/// device is visible.
+static llvm::Expected<llvm::sys::DynamicLibrary> loadCUDARuntime() {
+  std::string tried, lastError;
+  for (const std::string &path : cudaRuntimeCandidates()) {
+    if (!llvm::sys::fs::exists(path)) {
+      tried += (tried.empty() ? "" : ", ") + path;
+      continue;
+    }
+    std::string error;
+    auto lib = llvm::sys::DynamicLibrary::getPermanentLibrary(path.c_str(),
+                                                              &error);
+    if (!lib.isValid())
+      return makeError("cannot load the CUDA runtime " + path + ": " + error +
+                       " (is the NVIDIA driver installed?)");
+    auto count = reinterpret_cast<int (*)()>(
+        lib.getAddressOfSymbol("tfmCudaDeviceCount"));
+    if (!count)
+      return makeError(path + " is not the tfm CUDA runtime");
+    if (count() == 0)
+      return makeError("no CUDA device is visible (the CUDA runtime found "
+                       "no GPU)");
+    return lib;
+  }
+  return makeError("this artifact runs on a CUDA GPU, but the tfm CUDA "
+                   "runtime was not found (looked for " + tried +
+                   "; set TFM_CUDA_RUNTIME, or build tfm with the CUDA "
+                   "Toolkit)");
+}
 
 llvm::Expected<std::unique_ptr<CPUExecutable>>
 CPUExecutable::compile(ModuleOp module, llvm::StringRef entry,
@@ -132,9 +218,20 @@ CPUExecutable::load(std::unique_ptr<llvm::MemoryBuffer> object,
   add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
   if (llvm::Error err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols))))
     return std::move(err);
+  char prefix = (*jit)->getDataLayout().getGlobalPrefix();
+  const char *(*cudaTakeError)() = nullptr;
+  if (needsCUDARuntime(object->getMemBufferRef())) {
+    auto cuda = loadCUDARuntime();
+    if (!cuda)
+      return cuda.takeError();
+    cudaTakeError = reinterpret_cast<const char *(*)()>(
+        cuda->getAddressOfSymbol("tfmCudaTakeError"));
+    lib.addGenerator(
+        std::make_unique<llvm::orc::DynamicLibrarySearchGenerator>(*cuda,
+                                                                   prefix));
+  }
   auto processSymbols =
-      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-          (*jit)->getDataLayout().getGlobalPrefix());
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
   if (!processSymbols)
     return processSymbols.takeError();
   lib.addGenerator(std::move(*processSymbols));
@@ -156,8 +253,33 @@ CPUExecutable::load(std::unique_ptr<llvm::MemoryBuffer> object,
   std::unique_ptr<CPUExecutable> exe(new CPUExecutable());
   exe->sig = std::move(*sig);
   exe->entryFn = fn->toPtr<void (*)(void **)>();
+  exe->cudaTakeError = cudaTakeError;
+  // Module constructors (GPU kernel loading) run now; older artifacts have
+  // none.
+  if (auto init = (*jit)->lookup("_tfm_init_" + chosen)) {
+    init->toPtr<void (*)()>()();
+    if (auto fini = (*jit)->lookup("_tfm_fini_" + chosen))
+      exe->finiFn = fini->toPtr<void (*)()>();
+    else
+      llvm::consumeError(fini.takeError());
+  } else {
+    llvm::consumeError(init.takeError());
+  }
   exe->jit = std::move(*jit);
+  if (llvm::Error err = exe->takeCUDAError("loading"))
+    return std::move(err);
   return exe;
+}
+
+llvm::Error CPUExecutable::takeCUDAError(const llvm::Twine &what) {
+  if (!cudaTakeError)
+    return llvm::Error::success();
+  const char *message = cudaTakeError();
+  if (!message)
+    return llvm::Error::success();
+  std::string text = message;
+  std::free(const_cast<char *>(message));
+  return makeError("CUDA error while " + what + ": " + text);
 }
 
 llvm::Error
@@ -232,6 +354,10 @@ CPUExecutable::run(const std::vector<npy::Array> &args) {
   for (auto &d : argDescs)
     pointers.push_back(d.data());
   entryFn(pointers.data());
+  if (llvm::Error err = takeCUDAError("running @" + sig.entry)) {
+    // The results may be garbage (or never written): do not read them.
+    return std::move(err);
+  }
 
   // Copy results out (any strides), then release their buffers.
   std::vector<npy::Array> results;

@@ -148,6 +148,14 @@ std::string mlir::tfm::checkCUDATarget(llvm::StringRef chip,
   return "";
 }
 
+std::string mlir::tfm::defaultCUDAFeatures(llvm::StringRef chip) {
+  unsigned ptx = 80;
+  for (const ChipInfo &c : kChips)
+    if (c.name == chip)
+      ptx = std::max(ptx, c.minPtx);
+  return "+ptx" + std::to_string(ptx);
+}
+
 std::string mlir::tfm::defaultCUDAToolkitPath() {
   for (const char *var : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
     if (const char *v = std::getenv(var); v && *v)

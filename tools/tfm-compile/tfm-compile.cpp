@@ -42,7 +42,7 @@ static cl::opt<std::string>
 static cl::opt<std::string>
     chip("chip",
          cl::desc("cpu: an LLVM CPU name (default: this machine's); "
-                  "cuda: sm_80, sm_90a"),
+                  "cuda: sm_80, sm_86, sm_89, sm_90, sm_90a (default), ..."),
          cl::init(""), cl::cat(compileCat));
 static cl::opt<std::string>
     precision("precision",
@@ -65,8 +65,16 @@ static cl::opt<std::string>
     emit("emit",
          cl::desc("What to write: obj (default; the artifact: an object file "
                   "tfm-run and the C API load), mlir or mlirbc (the optimised "
-                  "model), llvm (LLVM IR), ptx (kernels, --target=cuda)"),
+                  "model), llvm (LLVM IR of the host code), ptx or cubin "
+                  "(the kernels, --target=cuda)"),
          cl::init("obj"), cl::cat(compileCat));
+static cl::opt<std::string>
+    gpuFormat("gpu-format",
+              cl::desc("--target=cuda: the kernel binary in the artifact: "
+                       "ptx (compiled by the driver at load), cubin or fatbin "
+                       "(default: cubin if the CUDA Toolkit is found, else "
+                       "ptx)"),
+              cl::init(""), cl::cat(compileCat));
 static cl::opt<std::string> entry("entry", cl::desc("Function to compile"),
                                   cl::init("main"), cl::cat(compileCat));
 static cl::opt<std::string>
@@ -100,7 +108,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfm-compile: import a transformer model, optimise it, and compile it "
-      "for the CPU (or stop at an earlier tier)\n");
+      "for the CPU or a CUDA GPU (or stop at an earlier tier)\n");
 
   CompileOptions options;
   auto t = parseCompileTarget(target);
@@ -119,9 +127,13 @@ int main(int argc, char **argv) {
   options.passes = passes;
   options.entry = entry;
   options.runtimeGemm = !noRuntimeGemm;
+  options.gpuFormat = gpuFormat;
+  if (!gpuFormat.empty() && options.target != CompileTarget::CUDA)
+    return fail("--gpu-format needs --target=cuda");
   auto kind = parseEmitKind(emit);
   if (!kind)
-    return fail("--emit=" + emit + ": expected obj, mlir, mlirbc, llvm or ptx");
+    return fail("--emit=" + emit +
+                ": expected obj, mlir, mlirbc, llvm, ptx or cubin");
 
   // The timers outlive the compiler that fills them.
   DefaultTimingManager timing;

@@ -71,8 +71,16 @@ static cl::opt<double> relTol("rtol", cl::desc("Relative tolerance"), cl::init(1
                             cl::cat(runCat));
 static cl::opt<unsigned> repeat("repeat", cl::desc("Time N runs (after one warm-up)"),
                                 cl::init(0), cl::cat(runCat));
-static cl::opt<std::string> device("device", cl::desc("cpu"), cl::init("cpu"),
-                                   cl::cat(runCat));
+static cl::opt<std::string>
+    device("device",
+           cl::desc("Where the model runs: cpu (default) or cuda (compiles "
+                    "MLIR input for the GPU; an artifact runs where it was "
+                    "compiled for)"),
+           cl::init("cpu"), cl::cat(runCat));
+static cl::opt<std::string>
+    cudaChip("chip", cl::desc("--device=cuda: the GPU architecture (default "
+                              "sm_90a)"),
+             cl::init("sm_90a"), cl::cat(runCat));
 static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
                                    cl::desc("Lower matmuls to loops instead of "
                                             "calling the tuned GEMM"),
@@ -182,10 +190,10 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cl::HideUnrelatedOptions(runCat);
-  cl::ParseCommandLineOptions(argc, argv, "tfm-run: execute a model function on the CPU\n");
+  cl::ParseCommandLineOptions(argc, argv, "tfm-run: execute a model function on the CPU or a CUDA GPU\n");
 
-  if (device != "cpu")
-    return fail("--device=" + device + " is not available in this build (use --device=cpu)");
+  if (device != "cpu" && device != "cuda")
+    return fail("--device=" + device + ": expected cpu or cuda");
   if (randomInputs && !inputs.empty())
     return fail("use either --input or --random-inputs, not both");
 
@@ -213,10 +221,18 @@ int main(int argc, char **argv) {
       return fail("could not parse " + inputFile);
     CPUExecutableOptions options;
     options.runtimeGemm = !noRuntimeGemm;
+    if (device == "cuda") {
+      CUDATargetOptions cuda;
+      cuda.chip = cudaChip;
+      options.cuda = cuda;
+    }
     exe = CPUExecutable::compile(*module, entry, options);
   }
   if (!exe)
     return fail(llvm::toString(exe.takeError()));
+  if ((*exe)->signature().target != device)
+    return fail("the artifact was compiled for " + (*exe)->signature().target +
+                ", not --device=" + device);
   const std::string &entryName = (*exe)->signature().entry;
 
   std::vector<npy::Array> args;

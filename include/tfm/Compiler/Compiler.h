@@ -54,8 +54,9 @@ namespace mlir::tfm {
 enum class CompileTarget { CPU, CUDA };
 enum class Precision { F32, F16, BF16 };
 /// Where compilation stops: the optimised module (MLIR text or bytecode),
-/// LLVM IR, PTX, or an object file (the CPU artifact).
-enum class EmitKind { MLIR, MLIRBytecode, LLVMIR, PTX, Object };
+/// LLVM IR of the host code, the kernels' PTX or cubin (CUDA), or an
+/// object file (the artifact).
+enum class EmitKind { MLIR, MLIRBytecode, LLVMIR, PTX, Cubin, Object };
 
 std::optional<CompileTarget> parseCompileTarget(llvm::StringRef name);
 std::optional<Precision> parsePrecision(llvm::StringRef name);
@@ -65,8 +66,12 @@ llvm::StringRef stringifyPrecision(Precision precision);
 
 struct CompileOptions {
   CompileTarget target = CompileTarget::CPU;
-  /// cpu: an LLVM CPU name, empty for this machine; cuda: sm_80, sm_90a.
+  /// cpu: an LLVM CPU name, empty for this machine; cuda: sm_80, sm_90a
+  /// (empty: sm_90a).
   std::string chip;
+  /// cuda: the GPU binary embedded in the artifact (ptx, cubin, fatbin);
+  /// empty: cubin when the CUDA Toolkit is found, else ptx.
+  std::string gpuFormat;
   /// Element type the model computes in. The CPU target runs a model in
   /// the types it was imported with (f32).
   Precision precision = Precision::F32;
@@ -93,8 +98,10 @@ struct CompilerDiagnostic {
   std::string str() const;
 };
 
-/// What compile() produces: a relocatable object for the host (CPU) that
-/// CPUExecutable::load and `tfm-run` load, with the entry's signature.
+/// What compile() produces: a relocatable object for the host that
+/// CPUExecutable::load and `tfm-run` load, with the entry's signature. For
+/// the CUDA target the host code launches kernels embedded in the object
+/// and needs the tfm CUDA runtime and a GPU when loaded.
 struct Artifact {
   CompileTarget target = CompileTarget::CPU;
   EntrySignature signature;

@@ -23,6 +23,7 @@
 #ifndef TFM_EXECUTION_CPUEXECUTOR_H
 #define TFM_EXECUTION_CPUEXECUTOR_H
 
+#include "tfm/Pipelines/Pipelines.h"
 #include "tfm/Runtime/Npy.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -32,6 +33,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,8 @@ struct TensorSignature {
 /// The entry function of a compiled model as its callers see it.
 struct EntrySignature {
   std::string entry;
+  /// "cpu", or "cuda" when the code launches GPU kernels.
+  std::string target = "cpu";
   std::vector<TensorSignature> inputs, results;
 
   /// One-line JSON: {"entry", "inputs": [{"dtype", "shape", "dim_names",
@@ -79,6 +83,19 @@ struct EntrySignature {
 llvm::Expected<EntrySignature> entrySignature(ModuleOp module,
                                               llvm::StringRef entry);
 
+/// Where the compiled host code runs the model when it targets a CUDA GPU.
+struct CUDATargetOptions {
+  /// sm_80, sm_90a, ...
+  std::string chip = "sm_90a";
+  /// PTX ISA feature; empty: the chip's default (at least +ptx80).
+  std::string features;
+  /// ptx, cubin or fatbin; empty: cubin when the CUDA Toolkit is found,
+  /// else ptx (which the driver compiles when the artifact is loaded).
+  std::string format;
+  /// CUDA Toolkit root; empty: defaultCUDAToolkitPath().
+  std::string toolkit;
+};
+
 struct CPUExecutableOptions {
   /// Call the tuned runtime GEMM for f32 matmuls.
   bool runtimeGemm = true;
@@ -86,6 +103,9 @@ struct CPUExecutableOptions {
   unsigned optLevel = 3;
   /// LLVM CPU name to generate code for; empty or "host": this machine.
   std::string cpu;
+  /// Set: the host code runs the model on a CUDA GPU (the tfm-to-cuda
+  /// pipeline); loading it needs the CUDA runtime library and a device.
+  std::optional<CUDATargetOptions> cuda;
   /// Called on each pass manager before it runs (timing, IR printing,
   /// crash reproducers); a failure stops compilation.
   std::function<LogicalResult(PassManager &)> configurePassManager;
@@ -94,6 +114,11 @@ struct CPUExecutableOptions {
 /// Lowers `module` (graph, tfm or linalg tier) to the LLVM dialect with the
 /// tfm-to-cpu pipeline, in place, and returns the signature `entry` had.
 /// Diagnostics go to the module's context.
+/// Fills the tfm-to-cuda options for `target`, with defaults (features from
+/// the chip, the toolkit, the binary format), and checks them.
+llvm::Error cudaPipelineOptions(const CUDATargetOptions &target,
+                                TfmToCUDAPipelineOptions &options);
+
 llvm::Expected<EntrySignature>
 lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
                    const CPUExecutableOptions &options = {});
@@ -156,6 +181,12 @@ private:
   CPUExecutable();
   std::unique_ptr<llvm::orc::LLJIT> jit;
   void (*entryFn)(void **) = nullptr;
+  /// The artifact's module destructor (GPU module unload); may be null.
+  void (*finiFn)() = nullptr;
+  /// For CUDA artifacts: the runtime's sticky error, taken after each run.
+  const char *(*cudaTakeError)() = nullptr;
+  /// The CUDA runtime's first error since the last call, as an llvm::Error.
+  llvm::Error takeCUDAError(const llvm::Twine &what);
   EntrySignature sig;
 };
 

@@ -74,6 +74,10 @@ void buildTfmToCUDAPipeline(OpPassManager &pm,
 std::string checkCUDATarget(llvm::StringRef chip, llvm::StringRef features,
                             llvm::StringRef format);
 
+/// The PTX feature tfm uses for `chip` by default: +ptx80, or the chip's
+/// minimum if that is later.
+std::string defaultCUDAFeatures(llvm::StringRef chip);
+
 /// The CUDA Toolkit to use: $CUDA_HOME, $CUDA_PATH, else the one tfm was
 /// configured with (may be empty: then only PTX can be produced).
 std::string defaultCUDAToolkitPath();
