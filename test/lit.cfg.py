@@ -66,3 +66,18 @@ if os.path.isfile(os.path.join(config.tfm_src_root, "build", "models", "minilm",
 _stories260k = "/work/shared/models/stories260K"  # scripts/convert_stories260k.py's default
 if all(os.path.isfile(os.path.join(_stories260k, f)) for f in ("stories260K.bin", "tok512.bin")):
     config.available_features.add("stories260k-checkpoint")
+
+# CUDA: the toolkit (ptxas for register/spill budgets and cubins), the tfm
+# CUDA runtime library (host ABI), and a visible GPU (tests that run kernels
+# and compare them with the CPU executor; off on machines without one).
+_ptxas = os.path.join(config.cuda_toolkit_dir, "bin", "ptxas") if config.cuda_toolkit_dir else ""
+if _ptxas and os.access(_ptxas, os.X_OK):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", _ptxas))
+_cuda_runtime = os.path.join(config.tfm_obj_root, "lib", "libtfm_cuda_runtime.so")
+if os.path.isfile(_cuda_runtime):
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(("%tfm_cuda_runtime", _cuda_runtime))
+    _smi = _tfm_output(["nvidia-smi", "-L"]) or ""
+    if re.search(r"^GPU \d+:", _smi, re.M):
+        config.available_features.add("cuda-device")

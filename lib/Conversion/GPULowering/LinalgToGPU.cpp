@@ -573,7 +573,7 @@ struct TfmLinalgToGPUPass
       getOperation().emitError()
           << "tfm-linalg-to-gpu: block-size must be a multiple of 32 in "
              "[32, 1024], got "
-          << blockSize;
+          << static_cast<int64_t>(blockSize);
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> ops;

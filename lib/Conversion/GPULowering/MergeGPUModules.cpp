@@ -34,9 +34,9 @@ struct TfmMergeGPUModulesPass
     if (gpuModules.empty())
       return;
     SymbolTable top(module);
-    if (top.lookup(moduleName)) {
-      module.emitError() << "tfm-merge-gpu-modules: the symbol '" << moduleName
-                         << "' is already taken";
+    if (Operation *clash = top.lookup(moduleName)) {
+      clash->emitError() << "tfm-merge-gpu-modules: the symbol '"
+                         << moduleName << "' is already taken";
       return signalPassFailure();
     }
     OpBuilder b(gpuModules.front());
