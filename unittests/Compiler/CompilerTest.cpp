@@ -127,11 +127,54 @@ TEST(CompilerTest, FailuresCarryLocatedDiagnostics) {
   ASSERT_TRUE(static_cast<bool>(err));
   EXPECT_NE(llvm::toString(std::move(err)).find("unbalanced"), std::string::npos);
 
+  // A CUDA chip LLVM does not know, or a PTX ISA too old for the chip, is an
+  // error before any lowering (LLVM would abort the process).
   options = CompileOptions();
   options.target = CompileTarget::CUDA;
+  options.chip = "sm_42";
   err = compiler.optimize(**good, options);
   ASSERT_TRUE(static_cast<bool>(err));
-  llvm::consumeError(std::move(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("unsupported CUDA chip 'sm_42'"),
+            std::string::npos);
+  options.chip = "sm_90a";
+  options.gpuFormat = "elf";
+  err = compiler.optimize(**good, options);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("unknown GPU binary format 'elf'"),
+            std::string::npos);
+}
+
+TEST(CompilerTest, EmitsPTXForCUDA) {
+  Compiler::registerPasses();
+  Compiler compiler;
+  auto module = compiler.parseModel(R"mlir(
+    func.func @main(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+      %0 = tfm.activation gelu %x : tensor<4x64xf32>
+      return %0 : tensor<4x64xf32>
+    })mlir",
+                                    "gelu.mlir");
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  CompileOptions options;
+  options.target = CompileTarget::CUDA;
+  options.chip = "sm_80";
+  std::string ptx;
+  llvm::raw_string_ostream os(ptx);
+  llvm::Error err = compiler.emit(**module, EmitKind::PTX, options, os);
+  ASSERT_FALSE(static_cast<bool>(err)) << llvm::toString(std::move(err));
+  EXPECT_NE(ptx.find(".target sm_80"), std::string::npos);
+  EXPECT_NE(ptx.find("ld.global.v4.b32"), std::string::npos);
+  // The caller's module is untouched: emit lowers a copy.
+  bool stillTfm = false;
+  (**module)->walk([&](Operation *op) {
+    stillTfm |= op->getName().getStringRef() == "tfm.activation";
+  });
+  EXPECT_TRUE(stillTfm);
+  // PTX of a CPU target is an error.
+  options.target = CompileTarget::CPU;
+  options.chip = "";
+  err = compiler.emit(**module, EmitKind::PTX, options, os);
+  ASSERT_TRUE(static_cast<bool>(err));
+  EXPECT_EQ(llvm::toString(std::move(err)), "--emit=ptx needs --target=cuda");
 }
 
 TEST(CompilerTest, DefaultPipelines) {

@@ -16,8 +16,8 @@
 // DIM: tfm-run: error: input 0 dimension 0 is dynamic: bind it with --dim=arg0.0=VALUE
 // RUN: not tfm-run %s --random-inputs --input=%t/x23.npy 2>&1 | FileCheck %s --check-prefix=BOTH
 // BOTH: tfm-run: error: use either --input or --random-inputs, not both
-// RUN: not tfm-run %s --device=cuda 2>&1 | FileCheck %s --check-prefix=DEVICE
-// DEVICE: tfm-run: error: --device=cuda is not available
+// RUN: not tfm-run %s --device=tpu 2>&1 | FileCheck %s --check-prefix=DEVICE
+// DEVICE: tfm-run: error: --device=tpu: expected cpu or cuda
 // RUN: not tfm-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOFILE
 // NOFILE: tfm-run: error: cannot open input file {{.*}}missing.mlir
 // RUN: not tfm-run %s --input=%t/x23.npy --input=%t/x23.npy --expected=%t/x23.npy --expected=%t/x23.npy 2>&1 | FileCheck %s --check-prefix=NEXP
