@@ -311,6 +311,20 @@ void noteEnqueued(Runtime &rt, CUstream stream) {
     rt.enqueued.fetch_add(1);
 }
 
+/// Runs `enqueue(stream)` for a copy or fill of `count` units on `stream`
+/// (the library's when null), nothing when `count` is 0, and counts it.
+template <typename Enqueue>
+void enqueueOn(void *stream, size_t count, Enqueue &&enqueue) {
+  if (count == 0)
+    return;
+  Runtime *rt = acquire();
+  if (!rt)
+    return;
+  CUstream s = resolveStream(*rt, stream);
+  enqueue(s);
+  noteEnqueued(*rt, s);
+}
+
 /// Waits for everything on the library stream. Returns false on failure
 /// (recorded).
 bool syncLibraryStream(Runtime &rt) {
@@ -1176,41 +1190,26 @@ extern "C" TFM_CUDA_EXPORT void mgpuMemFree(void *ptr, void * /*stream*/) {
 
 extern "C" TFM_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src,
                                            size_t sizeBytes, void *stream) {
-  if (sizeBytes == 0)
-    return;
-  Runtime *rt = acquire();
-  if (!rt)
-    return;
-  CUstream s = resolveStream(*rt, stream);
-  checkCu(cuMemcpyAsync(toDevicePtr(dst), toDevicePtr(src), sizeBytes, s),
-          "cuMemcpyAsync");
-  noteEnqueued(*rt, s);
+  enqueueOn(stream, sizeBytes, [&](CUstream s) {
+    checkCu(cuMemcpyAsync(toDevicePtr(dst), toDevicePtr(src), sizeBytes, s),
+            "cuMemcpyAsync");
+  });
 }
 
 extern "C" TFM_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
                                              size_t count, void *stream) {
-  if (count == 0)
-    return;
-  Runtime *rt = acquire();
-  if (!rt)
-    return;
-  CUstream s = resolveStream(*rt, stream);
-  checkCu(cuMemsetD32Async(toDevicePtr(dst), value, count, s),
-          "cuMemsetD32Async");
-  noteEnqueued(*rt, s);
+  enqueueOn(stream, count, [&](CUstream s) {
+    checkCu(cuMemsetD32Async(toDevicePtr(dst), value, count, s),
+            "cuMemsetD32Async");
+  });
 }
 
 extern "C" TFM_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
                                              size_t count, void *stream) {
-  if (count == 0)
-    return;
-  Runtime *rt = acquire();
-  if (!rt)
-    return;
-  CUstream s = resolveStream(*rt, stream);
-  checkCu(cuMemsetD16Async(toDevicePtr(dst), value, count, s),
-          "cuMemsetD16Async");
-  noteEnqueued(*rt, s);
+  enqueueOn(stream, count, [&](CUstream s) {
+    checkCu(cuMemsetD16Async(toDevicePtr(dst), value, count, s),
+            "cuMemsetD16Async");
+  });
 }
 
 extern "C" TFM_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {

@@ -1,4 +1,5 @@
-//===- GPUDeviceMemory.cpp - buffers of host code in GPU memory -----*- C++ -*-===//
+//===- GPUDeviceMemory.cpp - buffers of host code in GPU memory -----*- C++
+//-*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
@@ -33,10 +34,14 @@ namespace {
 
 /// The runtime's name for an element type, or "" if it has none.
 std::string elementSuffix(Type t) {
-  if (t.isF64()) return "f64";
-  if (t.isF32()) return "f32";
-  if (t.isF16()) return "f16";
-  if (t.isBF16()) return "bf16";
+  if (t.isF64())
+    return "f64";
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
   for (unsigned w : {64u, 32u, 16u, 8u, 1u})
     if (t.isInteger(w))
       return "i" + std::to_string(w);
@@ -55,25 +60,34 @@ void createDeviceFree(OpBuilder &b, Location loc, Value buffer) {
   Type token = gpu::AsyncTokenType::get(b.getContext());
   Value ready =
       gpu::WaitOp::create(b, loc, token, ValueRange{}).getAsyncToken();
-  Value freed =
-      gpu::DeallocOp::create(b, loc, token, ValueRange{ready}, buffer)
-          .getAsyncToken();
+  Value freed = gpu::DeallocOp::create(b, loc, token, ValueRange{ready}, buffer)
+                    .getAsyncToken();
   gpu::WaitOp::create(b, loc, Type(), ValueRange{freed});
 }
 
-/// A managed allocation of the same type and dynamic sizes as `like`.
-Value createManagedLike(OpBuilder &b, Location loc, Value like) {
-  auto type = cast<MemRefType>(like.getType());
-  SmallVector<Value> dynSizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (type.isDynamicDim(i))
-      dynSizes.push_back(memref::DimOp::create(b, loc, like, i));
-  MemRefType allocType = MemRefType::get(type.getShape(),
-                                         type.getElementType());
-  return gpu::AllocOp::create(b, loc, allocType, /*asyncToken=*/Type(),
-                              ValueRange{}, dynSizes, ValueRange{},
+/// Managed memory (`gpu.alloc host_shared`) of `type`.
+Value createManaged(OpBuilder &b, Location loc, MemRefType type,
+                    ValueRange dynSizes, ValueRange symbols = {}) {
+  return gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(), ValueRange{},
+                              dynSizes, symbols,
                               /*hostShared=*/true)
       .getMemref();
+}
+
+/// The dynamic extents of the memref `v`.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(memref::DimOp::create(b, loc, v, i));
+  return sizes;
+}
+
+/// `v`'s type with an identity layout.
+MemRefType identityLayout(Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  return MemRefType::get(type.getShape(), type.getElementType());
 }
 
 /// The buffer `v` is a view of: through view-like ops and casts.
@@ -141,10 +155,8 @@ struct TfmGPUDeviceMemoryPass
       Location loc = op->getLoc();
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         Value managed =
-            gpu::AllocOp::create(b, loc, alloc.getType(), Type(), ValueRange{},
-                                 alloc.getDynamicSizes(),
-                                 alloc.getSymbolOperands(), /*hostShared=*/true)
-                .getMemref();
+            createManaged(b, loc, alloc.getType(), alloc.getDynamicSizes(),
+                          alloc.getSymbolOperands());
         alloc.replaceAllUsesWith(managed);
         alloc->erase();
       } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
@@ -152,11 +164,9 @@ struct TfmGPUDeviceMemoryPass
           return alloca.emitError(
               "tfm-gpu-device-memory: a stack buffer outside the function's "
               "entry block cannot be placed in GPU memory");
-        Value managed = gpu::AllocOp::create(
-                            b, loc, alloca.getType(), Type(), ValueRange{},
-                            alloca.getDynamicSizes(),
-                            alloca.getSymbolOperands(), /*hostShared=*/true)
-                            .getMemref();
+        Value managed =
+            createManaged(b, loc, alloca.getType(), alloca.getDynamicSizes(),
+                          alloca.getSymbolOperands());
         alloca.replaceAllUsesWith(managed);
         alloca->erase();
         fn.walk([&](func::ReturnOp ret) {
@@ -206,7 +216,8 @@ struct TfmGPUDeviceMemoryPass
       Location loc = arg.getLoc();
       SmallVector<OpOperand *> uses =
           llvm::map_to_vector(arg.getUses(), [](OpOperand &u) { return &u; });
-      Value managed = createManagedLike(b, loc, arg);
+      Value managed =
+          createManaged(b, loc, identityLayout(arg), dynamicSizes(b, loc, arg));
       memref::CopyOp::create(b, loc, arg, managed);
       Value typed = managed;
       if (managed.getType() != arg.getType())
@@ -226,13 +237,8 @@ struct TfmGPUDeviceMemoryPass
           results.push_back(v);
           continue;
         }
-        SmallVector<Value> dynSizes;
-        for (int64_t i = 0; i < type.getRank(); ++i)
-          if (type.isDynamicDim(i))
-            dynSizes.push_back(memref::DimOp::create(rb, loc, v, i));
-        Value host = memref::AllocOp::create(
-            rb, loc, MemRefType::get(type.getShape(), type.getElementType()),
-            dynSizes);
+        Value host = memref::AllocOp::create(rb, loc, identityLayout(v),
+                                             dynamicSizes(rb, loc, v));
         memref::CopyOp::create(rb, loc, v, host);
         Value typed = host;
         if (host.getType() != type)

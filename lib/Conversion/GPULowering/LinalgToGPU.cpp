@@ -1,4 +1,5 @@
-//===- LinalgToGPU.cpp - linalg ops on buffers to gpu.launch kernels -*- C++ -*-===//
+//===- LinalgToGPU.cpp - linalg ops on buffers to gpu.launch kernels -*- C++
+//-*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
@@ -188,6 +189,15 @@ int64_t planAccesses(linalg::LinalgOp op, unsigned dim, int64_t extent,
   return lanes;
 }
 
+/// `ivs` moved `lane` points along `dim`.
+SmallVector<Value> laneIndices(OpBuilder &b, Location loc, ValueRange ivs,
+                               unsigned dim, int64_t lane) {
+  SmallVector<Value> at(ivs);
+  if (lane)
+    at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, lane));
+  return at;
+}
+
 /// Loads operand `operand` for `lanes` consecutive points along `dim`
 /// starting at `ivs`; returns one value per lane.
 SmallVector<Value> loadLanes(OpBuilder &b, Location loc, linalg::LinalgOp op,
@@ -214,12 +224,9 @@ SmallVector<Value> loadLanes(OpBuilder &b, Location loc, linalg::LinalgOp op,
     return out;
   }
   SmallVector<Value> out;
-  SmallVector<Value> at(ivs);
-  for (int64_t l = 0; l < lanes; ++l) {
-    if (l)
-      at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
-    out.push_back(memref::LoadOp::create(b, loc, v, applyMap(b, loc, map, at)));
-  }
+  for (int64_t l = 0; l < lanes; ++l)
+    out.push_back(memref::LoadOp::create(
+        b, loc, v, applyMap(b, loc, map, laneIndices(b, loc, ivs, dim, l))));
   return out;
 }
 
@@ -240,30 +247,26 @@ void storeLanes(OpBuilder &b, Location loc, linalg::LinalgOp op,
                             llvm::Align(std::min<unsigned>(16, bytes)));
     return;
   }
-  SmallVector<Value> at(ivs);
-  for (int64_t l = 0; l < lanes; ++l) {
-    if (l)
-      at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
-    memref::StoreOp::create(b, loc, values[l], v, applyMap(b, loc, map, at));
-  }
+  for (int64_t l = 0; l < lanes; ++l)
+    memref::StoreOp::create(
+        b, loc, values[l], v,
+        applyMap(b, loc, map, laneIndices(b, loc, ivs, dim, l)));
 }
 
 /// Runs the payload once per lane: block arguments come from `inputs[i]`
 /// for inputs and from `outputs[i]` (loaded only where the payload reads
 /// them) for outputs. Returns per-result, per-lane values.
-SmallVector<SmallVector<Value>>
-runLanes(OpBuilder &b, linalg::LinalgOp op, ArrayRef<SmallVector<Value>> args,
-         ValueRange ivs, unsigned dim, int64_t lanes) {
+SmallVector<SmallVector<Value>> runLanes(OpBuilder &b, linalg::LinalgOp op,
+                                         ArrayRef<SmallVector<Value>> args,
+                                         ValueRange ivs, unsigned dim,
+                                         int64_t lanes) {
   SmallVector<SmallVector<Value>> results(op.getNumDpsInits());
-  SmallVector<Value> at(ivs);
   for (int64_t l = 0; l < lanes; ++l) {
-    if (l)
-      at[dim] = arith::AddIOp::create(b, op.getLoc(), ivs[dim],
-                                      cst(b, op.getLoc(), l));
     SmallVector<Value> laneArgs;
     for (const SmallVector<Value> &a : args)
       laneArgs.push_back(a.empty() ? Value() : a[l]);
-    SmallVector<Value> yielded = inlinePayload(b, op, laneArgs, at);
+    SmallVector<Value> yielded = inlinePayload(
+        b, op, laneArgs, laneIndices(b, op.getLoc(), ivs, dim, l));
     for (auto [i, y] : llvm::enumerate(yielded))
       results[i].push_back(y);
   }
@@ -288,11 +291,28 @@ Value ceilDiv(OpBuilder &b, Location loc, Value a, int64_t d) {
   return arith::CeilDivUIOp::create(b, loc, a, cst(b, loc, d));
 }
 
+/// Launches ceil(points / block) blocks of `block` threads (none if there
+/// are no points) and returns the global thread id, the builder left inside
+/// `if (id < points)`.
+Value launchPerPoint(OpBuilder &b, Location loc, Value points, int64_t block) {
+  guardNonEmpty(b, loc, points);
+  createLaunch(b, loc, ceilDiv(b, loc, points, block), block);
+  Value tid = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc,
+                            gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                            cst(b, loc, block)),
+      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  buildIf(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, points));
+  return tid;
+}
+
 /// The payload argument values that are actually read: output block
 /// arguments without uses are not loaded.
 bool payloadReads(linalg::LinalgOp op, OpOperand &operand) {
-  return op.getMatchingBlockArgument(&operand).getUses().begin() !=
-         op.getMatchingBlockArgument(&operand).getUses().end();
+  return !op.getMatchingBlockArgument(&operand).use_empty();
 }
 
 //===----------------------------------------------------------------------===//
@@ -307,36 +327,25 @@ void buildElementwise(OpBuilder &b, linalg::LinalgOp op, int64_t block,
   unsigned n = op.getNumLoops();
   unsigned dim = n ? n - 1 : 0;
   SmallVector<OperandAccess> access;
-  int64_t lanes =
-      n ? planAccesses(op, dim, op.getStaticLoopRanges()[dim], vectorize,
-                       access)
-        : (access.assign(op->getNumOperands(), {}), 1);
+  int64_t lanes = n ? planAccesses(op, dim, op.getStaticLoopRanges()[dim],
+                                   vectorize, access)
+                    : (access.assign(op->getNumOperands(), {}), 1);
   for (OpOperand &operand : op->getOpOperands())
     if (!isa<MemRefType>(operand.get().getType()))
       access[operand.getOperandNumber()].isValue = true;
 
   Value total = product(b, loc, sizes);
-  Value points = lanes > 1 ? arith::DivUIOp::create(b, loc, total,
-                                                    cst(b, loc, lanes))
-                                 .getResult()
-                           : total;
-  guardNonEmpty(b, loc, points);
-  createLaunch(b, loc, ceilDiv(b, loc, points, block), block);
-  Value tid = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, gpu::BlockIdOp::create(b, loc,
-                                                           gpu::Dimension::x),
-                            cst(b, loc, block)),
-      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  buildIf(b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
-                                points));
+  Value points = lanes > 1
+                     ? arith::DivUIOp::create(b, loc, total, cst(b, loc, lanes))
+                           .getResult()
+                     : total;
+  Value tid = launchPerPoint(b, loc, points, block);
   SmallVector<Value> ivs;
   if (n) {
-    Value first = lanes > 1 ? arith::MulIOp::create(b, loc, tid,
-                                                    cst(b, loc, lanes))
-                                  .getResult()
-                            : tid;
+    Value first =
+        lanes > 1
+            ? arith::MulIOp::create(b, loc, tid, cst(b, loc, lanes)).getResult()
+            : tid;
     ivs = delinearize(b, loc, first, sizes);
   }
 
@@ -371,26 +380,56 @@ std::optional<Combiner> classifyCombiner(Operation *op) {
     auto f = [&](double v) { return FloatAttr::get(t, v); };
     double inf = std::numeric_limits<double>::infinity();
     return llvm::TypeSwitch<Operation *, std::optional<Combiner>>(op)
-        .Case([&](arith::AddFOp) { return Combiner{K::ADD, f(0.0)}; })
-        .Case([&](arith::MulFOp) { return Combiner{K::MUL, f(1.0)}; })
-        .Case([&](arith::MaximumFOp) { return Combiner{K::MAXIMUMF, f(-inf)}; })
-        .Case([&](arith::MaxNumFOp) { return Combiner{K::MAXNUMF, f(-inf)}; })
-        .Case([&](arith::MinimumFOp) { return Combiner{K::MINIMUMF, f(inf)}; })
-        .Case([&](arith::MinNumFOp) { return Combiner{K::MINNUMF, f(inf)}; })
+        .Case([&](arith::AddFOp) {
+          return Combiner{K::ADD, f(0.0)};
+        })
+        .Case([&](arith::MulFOp) {
+          return Combiner{K::MUL, f(1.0)};
+        })
+        .Case([&](arith::MaximumFOp) {
+          return Combiner{K::MAXIMUMF, f(-inf)};
+        })
+        .Case([&](arith::MaxNumFOp) {
+          return Combiner{K::MAXNUMF, f(-inf)};
+        })
+        .Case([&](arith::MinimumFOp) {
+          return Combiner{K::MINIMUMF, f(inf)};
+        })
+        .Case([&](arith::MinNumFOp) {
+          return Combiner{K::MINNUMF, f(inf)};
+        })
         .Default([](Operation *) { return std::nullopt; });
   }
   if (t.isInteger(32)) {
     auto i = [&](int64_t v) { return IntegerAttr::get(t, v); };
     return llvm::TypeSwitch<Operation *, std::optional<Combiner>>(op)
-        .Case([&](arith::AddIOp) { return Combiner{K::ADD, i(0)}; })
-        .Case([&](arith::MulIOp) { return Combiner{K::MUL, i(1)}; })
-        .Case([&](arith::MaxSIOp) { return Combiner{K::MAXSI, i(INT32_MIN)}; })
-        .Case([&](arith::MinSIOp) { return Combiner{K::MINSI, i(INT32_MAX)}; })
-        .Case([&](arith::MaxUIOp) { return Combiner{K::MAXUI, i(0)}; })
-        .Case([&](arith::MinUIOp) { return Combiner{K::MINUI, i(-1)}; })
-        .Case([&](arith::AndIOp) { return Combiner{K::AND, i(-1)}; })
-        .Case([&](arith::OrIOp) { return Combiner{K::OR, i(0)}; })
-        .Case([&](arith::XOrIOp) { return Combiner{K::XOR, i(0)}; })
+        .Case([&](arith::AddIOp) {
+          return Combiner{K::ADD, i(0)};
+        })
+        .Case([&](arith::MulIOp) {
+          return Combiner{K::MUL, i(1)};
+        })
+        .Case([&](arith::MaxSIOp) {
+          return Combiner{K::MAXSI, i(INT32_MIN)};
+        })
+        .Case([&](arith::MinSIOp) {
+          return Combiner{K::MINSI, i(INT32_MAX)};
+        })
+        .Case([&](arith::MaxUIOp) {
+          return Combiner{K::MAXUI, i(0)};
+        })
+        .Case([&](arith::MinUIOp) {
+          return Combiner{K::MINUI, i(-1)};
+        })
+        .Case([&](arith::AndIOp) {
+          return Combiner{K::AND, i(-1)};
+        })
+        .Case([&](arith::OrIOp) {
+          return Combiner{K::OR, i(0)};
+        })
+        .Case([&](arith::XOrIOp) {
+          return Combiner{K::XOR, i(0)};
+        })
         .Default([](Operation *) { return std::nullopt; });
   }
   return std::nullopt;
@@ -477,10 +516,7 @@ void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
         laneArgs.push_back(a.empty() ? Value() : a[l]);
       for (auto [i, init] : llvm::enumerate(op.getDpsInits()))
         laneArgs[op.getNumDpsInputs() + i] = acc[i];
-      SmallVector<Value> at(ivs);
-      if (l)
-        at[dim] = arith::AddIOp::create(b, loc, ivs[dim], cst(b, loc, l));
-      acc = inlinePayload(b, op, laneArgs, at);
+      acc = inlinePayload(b, op, laneArgs, laneIndices(b, loc, ivs, dim, l));
     }
     scf::YieldOp::create(b, loc, acc);
   }
@@ -520,28 +556,20 @@ void buildGeneric(OpBuilder &b, linalg::LinalgOp op, int64_t block) {
     (it == utils::IteratorType::parallel ? parSizes : redSizes).push_back(size);
 
   Value points = product(b, loc, parSizes);
-  guardNonEmpty(b, loc, points);
-  createLaunch(b, loc, ceilDiv(b, loc, points, block), block);
-  Value tid = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, gpu::BlockIdOp::create(b, loc,
-                                                           gpu::Dimension::x),
-                            cst(b, loc, block)),
-      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
-  buildIf(b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
-                                points));
+  Value tid = launchPerPoint(b, loc, points, block);
   SmallVector<Value> parIvs = delinearize(b, loc, tid, parSizes);
   SmallVector<Value> redIvs;
   for (Value size : redSizes) {
-    auto loop = scf::ForOp::create(b, loc, cst(b, loc, 0), size, cst(b, loc, 1));
+    auto loop =
+        scf::ForOp::create(b, loc, cst(b, loc, 0), size, cst(b, loc, 1));
     b.setInsertionPoint(loop.getBody()->getTerminator());
     redIvs.push_back(loop.getInductionVar());
   }
   SmallVector<Value> ivs;
   unsigned p = 0, r = 0;
   for (utils::IteratorType it : iters)
-    ivs.push_back(it == utils::IteratorType::parallel ? parIvs[p++] : redIvs[r++]);
+    ivs.push_back(it == utils::IteratorType::parallel ? parIvs[p++]
+                                                      : redIvs[r++]);
 
   SmallVector<Value> args;
   for (OpOperand &operand : op->getOpOperands()) {

@@ -1,4 +1,5 @@
-//===- MergeGPUModules.cpp - all kernels in one gpu.module ----------*- C++ -*-===//
+//===- MergeGPUModules.cpp - all kernels in one gpu.module ----------*- C++
+//-*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
@@ -35,13 +36,13 @@ struct TfmMergeGPUModulesPass
       return;
     SymbolTable top(module);
     if (Operation *clash = top.lookup(moduleName)) {
-      clash->emitError() << "tfm-merge-gpu-modules: the symbol '"
-                         << moduleName << "' is already taken";
+      clash->emitError() << "tfm-merge-gpu-modules: the symbol '" << moduleName
+                         << "' is already taken";
       return signalPassFailure();
     }
     OpBuilder b(gpuModules.front());
-    auto merged = gpu::GPUModuleOp::create(b, gpuModules.front().getLoc(),
-                                           moduleName);
+    auto merged =
+        gpu::GPUModuleOp::create(b, gpuModules.front().getLoc(), moduleName);
     SymbolTable mergedSymbols(merged);
     llvm::DenseMap<Attribute, Attribute> renamed;
     for (gpu::GPUModuleOp old : gpuModules) {
@@ -51,7 +52,8 @@ struct TfmMergeGPUModulesPass
                       "nvvm-attach-target");
         return signalPassFailure();
       }
-      for (Operation &op : llvm::make_early_inc_range(old.getBody()->getOperations())) {
+      for (Operation &op :
+           llvm::make_early_inc_range(old.getBody()->getOperations())) {
         auto symbol = dyn_cast<SymbolOpInterface>(op);
         if (!symbol)
           continue;
