@@ -226,6 +226,7 @@ struct Compiler::Impl {
                                   TimingScope *scope = nullptr) {
     CPUExecutableOptions cpu;
     cpu.runtimeGemm = options.runtimeGemm;
+    cpu.fusedAttention = options.fusedAttention;
     cpu.optLevel = options.optLevel;
     if (options.target == CompileTarget::CUDA)
       cpu.cuda = cudaTarget(options);

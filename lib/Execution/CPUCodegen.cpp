@@ -276,11 +276,14 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
     TfmToCUDAPipelineOptions cuda;
     if (llvm::Error err = cudaPipelineOptions(*options.cuda, cuda))
       return std::move(err);
+    if (options.fusedAttention)
+      cuda.fusedAttention = *options.fusedAttention;
     buildTfmToCUDAPipeline(pm, cuda);
     sig->target = "cuda";
   } else {
     TfmToCPUPipelineOptions pipelineOptions;
     pipelineOptions.useRuntimeGemm = options.runtimeGemm;
+    pipelineOptions.fusedAttention = options.fusedAttention.value_or(false);
     buildTfmToCPUPipeline(pm, pipelineOptions);
   }
   if (options.configurePassManager && failed(options.configurePassManager(pm)))

@@ -25,11 +25,13 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -38,7 +40,7 @@ using namespace mlir;
 
 /// Model -> bufferized host code with explicit deallocation: the part of
 /// the pipeline both targets share.
-static void buildBufferizedFrontEnd(OpPassManager &pm) {
+static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -47,6 +49,8 @@ static void buildBufferizedFrontEnd(OpPassManager &pm) {
   // Transformer tier -> linalg on tensors. Blocks become (shared) functions
   // first: small functions keep LLVM's compile time linear in the depth.
   pm.addPass(tfm::createTfmOutlineBlocks());
+  if (fusedAttention)
+    pm.addPass(tfm::createTfmFuseAttention());
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
@@ -69,12 +73,13 @@ static void buildBufferizedFrontEnd(OpPassManager &pm) {
 
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm);
+  buildBufferizedFrontEnd(pm, options.fusedAttention);
 
   // GEMMs -> runtime; everything else -> loops -> LLVM.
   if (options.useRuntimeGemm)
     pm.addPass(tfm::createConvertLinalgToTfmRuntime());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createForallToForLoopPass()); // fused attention
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(tfm::createTfmLowerExpandShape());
@@ -85,6 +90,7 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   // tanh): libm has no rsqrtf.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -169,7 +175,7 @@ std::string mlir::tfm::defaultCUDAToolkitPath() {
 
 void mlir::tfm::buildTfmToCUDAPipeline(
     OpPassManager &pm, const TfmToCUDAPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm);
+  buildBufferizedFrontEnd(pm, options.fusedAttention);
 
   // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());

@@ -86,6 +86,12 @@ static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
                                    cl::desc("cpu: lower matmuls to loops "
                                             "instead of calling the tuned GEMM"),
                                    cl::cat(compileCat));
+static cl::opt<std::string> attention(
+    "attention",
+    cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
+             "the cuda default) or unfused (two GEMMs and a softmax, the cpu "
+             "default)"),
+    cl::init(""), cl::cat(compileCat));
 
 static cl::opt<bool> printRemarks("print-remarks",
                                   cl::desc("Print the passes' remarks (what "
@@ -127,6 +133,10 @@ int main(int argc, char **argv) {
   options.passes = passes;
   options.entry = entry;
   options.runtimeGemm = !noRuntimeGemm;
+  if (attention == "fused" || attention == "unfused")
+    options.fusedAttention = attention == "fused";
+  else if (!attention.empty())
+    return fail("--attention=" + attention + ": expected fused or unfused");
   options.gpuFormat = gpuFormat;
   if (!gpuFormat.empty() && options.target != CompileTarget::CUDA)
     return fail("--gpu-format needs --target=cuda");

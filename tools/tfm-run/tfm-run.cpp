@@ -85,6 +85,12 @@ static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
                                    cl::desc("Lower matmuls to loops instead of "
                                             "calling the tuned GEMM"),
                                    cl::cat(runCat));
+static cl::opt<std::string> attention(
+    "attention",
+    cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
+             "the CUDA default) or unfused (two GEMMs and a softmax, the CPU "
+             "default)"),
+    cl::init(""), cl::cat(runCat));
 
 namespace {
 constexpr int kExitMismatch = 1;
@@ -221,6 +227,10 @@ int main(int argc, char **argv) {
       return fail("could not parse " + inputFile);
     CPUExecutableOptions options;
     options.runtimeGemm = !noRuntimeGemm;
+    if (attention == "fused" || attention == "unfused")
+      options.fusedAttention = attention == "fused";
+    else if (!attention.empty())
+      return fail("--attention=" + attention + ": expected fused or unfused");
     if (device == "cuda") {
       CUDATargetOptions cuda;
       cuda.chip = cudaChip;

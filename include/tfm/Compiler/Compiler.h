@@ -86,6 +86,9 @@ struct CompileOptions {
   std::string entry = "main";
   /// CPU: call the tuned runtime GEMM for f32 matmuls.
   bool runtimeGemm = true;
+  /// Run tfm.attention as one fused online-softmax loop nest; unset: the
+  /// target's default (CUDA: fused, the CPU: two GEMMs and a softmax).
+  std::optional<bool> fusedAttention;
 };
 
 /// A diagnostic the compiler produced, rendered as text.

@@ -42,6 +42,39 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg"> {
   ];
 }
 
+def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
+  let summary = "Lower tfm.attention to one online-softmax loop nest";
+  let description = [{
+    Rewrites each `tfm.attention` whose head widths are static (and at most
+    `max-head-dim`) into an `scf.forall` over (batch, kv head, query head of
+    the group, query row). A point keeps its query row, the running max and
+    sum and the output accumulator as vectors of the head width and streams
+    the bias slots, then the keys its row can see, once (the online softmax
+    of FlashAttention): no logits tensor is built and causal rows stop at
+    their last visible key. Masks (i1 or additive), GQA/MQA and shaped
+    attention (whose C·V is the running sum of the streamed value rows) are
+    handled in the same loop; rows that see no key give zeros. f16/bf16 are
+    read and written as such and computed in f32.
+
+    `tfm-to-cuda` runs it before `convert-tfm-to-linalg`, and
+    `tfm-linalg-to-gpu` turns each forall into one kernel with a thread per
+    query row; `tfm-to-cpu{fused-attention=1}` runs the same IR on the CPU,
+    which is how its numerics are checked without a GPU. Other attention
+    ops are left to `convert-tfm-to-linalg`.
+  }];
+  let options = [
+    Option<"maxHeadDim", "max-head-dim", "int64_t", /*default=*/"256",
+           "Widest query/value head kept in one point's vectors">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def ConvertOnnxToLinalg : Pass<"convert-onnx-to-linalg"> {
   let summary = "Legalise imported ONNX nodes into linalg, tensor, arith and math";
   let description = [{
@@ -173,6 +206,12 @@ def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
     - **generic**: one thread per point of the parallel loops, with the
       reduction loops serial inside it; any linalg op (named or generic,
       reductions anywhere, `linalg.index`) lowers this way.
+
+    A host `scf.forall` on buffers (the fused attention of
+    `tfm-fuse-attention`) becomes one kernel with a thread per point, the
+    last dimension fastest; the vector transfers of its body become
+    `vector.load`/`vector.store` on the underlying buffers, 16-byte aligned
+    where the buffer layout and index prove it.
 
     Empty iteration spaces launch nothing. GEMMs meant for cuBLASLt must be
     converted before this pass (`convert-linalg-to-tfm-runtime{runtime=cuda}`).

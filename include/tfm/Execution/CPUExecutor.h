@@ -99,6 +99,10 @@ struct CUDATargetOptions {
 struct CPUExecutableOptions {
   /// Call the tuned runtime GEMM for f32 matmuls.
   bool runtimeGemm = true;
+  /// Lower tfm.attention to the fused online-softmax loop nest
+  /// (tfm-fuse-attention); unset: the target's default (the CPU: two GEMMs
+  /// and a softmax; CUDA: fused).
+  std::optional<bool> fusedAttention;
   /// LLVM optimisation level, 0-3.
   unsigned optLevel = 3;
   /// LLVM CPU name to generate code for; empty or "host": this machine.

@@ -21,6 +21,11 @@ struct TfmToCPUPipelineOptions
       *this, "runtime-gemm",
       llvm::cl::desc("Call the tuned runtime GEMM for f32 matmuls"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fusedAttention{
+      *this, "fused-attention",
+      llvm::cl::desc("Lower tfm.attention to the fused online-softmax loop "
+                     "nest the GPU runs (default: two GEMMs and a softmax)"),
+      llvm::cl::init(false)};
 };
 
 /// tfm (or graph-tier linalg/tensor) -> LLVM dialect for the CPU: lowering
@@ -59,6 +64,11 @@ struct TfmToCUDAPipelineOptions
       *this, "block-size",
       llvm::cl::desc("Threads per block of the generated kernels"),
       llvm::cl::init(256)};
+  PassOptions::Option<bool> fusedAttention{
+      *this, "fused-attention",
+      llvm::cl::desc("Run tfm.attention as one fused online-softmax kernel "
+                     "(off: cuBLASLt GEMMs around a softmax kernel)"),
+      llvm::cl::init(true)};
 };
 
 /// tfm (or graph-tier linalg/tensor) -> host code in the LLVM dialect that

@@ -22,9 +22,13 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::tfm {
@@ -592,6 +596,118 @@ void buildGeneric(OpBuilder &b, linalg::LinalgOp op, int64_t block) {
         applyMap(b, loc, op.getMatchingIndexingMap(&init), ivs));
 }
 
+//===----------------------------------------------------------------------===//
+// scf.forall (the fused attention): one thread per point
+//===----------------------------------------------------------------------===//
+
+/// True if `v` is provably a multiple of `n` (constants, and sums and
+/// products of such, through arith and affine.apply).
+bool isMultipleOf(Value v, int64_t n) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c % n == 0;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto mul = dyn_cast<arith::MulIOp>(def))
+    return isMultipleOf(mul.getLhs(), n) || isMultipleOf(mul.getRhs(), n);
+  if (auto add = dyn_cast<arith::AddIOp>(def))
+    return isMultipleOf(add.getLhs(), n) && isMultipleOf(add.getRhs(), n);
+  auto apply = dyn_cast<affine::AffineApplyOp>(def);
+  if (!apply)
+    return false;
+  std::function<bool(AffineExpr)> expr = [&](AffineExpr e) -> bool {
+    if (auto c = dyn_cast<AffineConstantExpr>(e))
+      return c.getValue() % n == 0;
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return isMultipleOf(apply.getMapOperands()[d.getPosition()], n);
+    if (auto sym = dyn_cast<AffineSymbolExpr>(e))
+      return isMultipleOf(
+          apply.getMapOperands()[apply.getAffineMap().getNumDims() +
+                                 sym.getPosition()],
+          n);
+    auto bin = cast<AffineBinaryOpExpr>(e);
+    if (e.getKind() == AffineExprKind::Add)
+      return expr(bin.getLHS()) && expr(bin.getRHS());
+    if (e.getKind() == AffineExprKind::Mul)
+      return expr(bin.getLHS()) || expr(bin.getRHS());
+    return false;
+  };
+  return expr(apply.getAffineMap().getResult(0));
+}
+
+/// Marks a 1-D vector access 16-byte aligned when it provably is: an
+/// identity-layout buffer (allocations are at least 256-byte aligned) whose
+/// innermost extent, vector length and last index are multiples of the
+/// lanes in 16 bytes.
+template <typename AccessOp>
+void markAligned(AccessOp access) {
+  auto memTy = cast<MemRefType>(access.getBase().getType());
+  VectorType vecTy = access.getVectorType();
+  unsigned bits = memTy.getElementType().getIntOrFloatBitWidth();
+  if (bits == 0 || 128 % bits != 0 || !memTy.getLayout().isIdentity() ||
+      vecTy.getRank() != 1 || memTy.getRank() == 0)
+    return;
+  int64_t lanes = 128 / bits, inner = memTy.getShape().back();
+  if (ShapedType::isDynamic(inner) || inner % lanes != 0 ||
+      vecTy.getNumElements() % lanes != 0 ||
+      !isMultipleOf(access.getIndices().back(), lanes))
+    return;
+  access.setAlignment(16);
+}
+
+/// Lowers the vector transfers a forall body carries to plain vector
+/// loads and stores on the underlying buffers, aligned where provable.
+LogicalResult lowerTransfers(gpu::LaunchOp launch) {
+  RewritePatternSet patterns(launch.getContext());
+  memref::populateFoldMemRefAliasOpPatterns(patterns);
+  vector::populateVectorTransferLoweringPatterns(patterns,
+                                                 /*maxTransferRank=*/1);
+  if (failed(applyPatternsGreedily(launch.getBody(), std::move(patterns))))
+    return failure();
+  launch.walk([](Operation *op) {
+    if (auto load = dyn_cast<vector::LoadOp>(op))
+      markAligned(load);
+    else if (auto store = dyn_cast<vector::StoreOp>(op))
+      markAligned(store);
+  });
+  WalkResult left = launch.walk([](Operation *op) {
+    return isa<vector::TransferReadOp, vector::TransferWriteOp>(op)
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  return failure(left.wasInterrupted());
+}
+
+/// A host `scf.forall` on buffers: one thread per point of its iteration
+/// space (the last dimension fastest), running its body, in a kernel named
+/// `name`.
+LogicalResult buildForall(OpBuilder &b, scf::ForallOp op, int64_t block,
+                          StringRef name) {
+  Location loc = op.getLoc();
+  SmallVector<Value> lbs = getValueOrCreateConstantIndexOp(
+      b, loc, op.getMixedLowerBound());
+  SmallVector<Value> ubs = getValueOrCreateConstantIndexOp(
+      b, loc, op.getMixedUpperBound());
+  SmallVector<Value> steps =
+      getValueOrCreateConstantIndexOp(b, loc, op.getMixedStep());
+  SmallVector<Value> counts;
+  for (auto [lb, ub, step] : llvm::zip(lbs, ubs, steps))
+    counts.push_back(arith::CeilDivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, ub, lb), step));
+  Value tid = launchPerPoint(b, loc, product(b, loc, counts), block);
+  auto launch = tid.getDefiningOp()->getParentOfType<gpu::LaunchOp>();
+  launch.setFunctionAttr(FlatSymbolRefAttr::get(b.getContext(), name));
+  IRMapping map;
+  for (auto [iv, pos, lb, step] :
+       llvm::zip(op.getInductionVars(), delinearize(b, loc, tid, counts), lbs,
+                 steps))
+    map.map(iv, arith::AddIOp::create(
+                    b, loc, lb, arith::MulIOp::create(b, loc, pos, step)));
+  for (Operation &inner : op.getBody()->without_terminator())
+    b.clone(inner, map);
+  return lowerTransfers(launch);
+}
+
 struct TfmLinalgToGPUPass
     : mlir::tfm::impl::TfmLinalgToGPUBase<TfmLinalgToGPUPass> {
   using Base::Base;
@@ -620,6 +736,39 @@ struct TfmLinalgToGPUPass
     });
     if (failedOp)
       return signalPassFailure();
+
+    SmallVector<scf::ForallOp> foralls;
+    getOperation().walk([&](scf::ForallOp op) {
+      if (!op->getParentOfType<gpu::LaunchOp>() &&
+          !op->getParentOfType<gpu::GPUModuleOp>() &&
+          !op->getParentOfType<scf::ForallOp>())
+        foralls.push_back(op);
+    });
+    llvm::StringMap<unsigned> kernelsPerFunc;
+    for (scf::ForallOp op : foralls) {
+      // `<function>_forall[_N]`: budgets and profiles can tell these
+      // kernels (the fused attention) from the template ones.
+      std::string name = "forall";
+      if (auto fn = op->getParentOfType<FunctionOpInterface>())
+        name = (fn.getName() + "_forall").str();
+      if (unsigned n = kernelsPerFunc[name]++)
+        name += "_" + std::to_string(n);
+      if (op.getNumResults() != 0 ||
+          !op.getTerminator().getYieldingOps().empty()) {
+        op.emitError("tfm-linalg-to-gpu: expected an scf.forall on buffers "
+                     "(run bufferization first)");
+        return signalPassFailure();
+      }
+      OpBuilder b(op);
+      // A point holds whole rows in registers (up to 255 per thread):
+      // smaller blocks keep the register file request per block modest.
+      if (failed(buildForall(b, op, std::min<int64_t>(blockSize, 128), name))) {
+        op.emitError("tfm-linalg-to-gpu: cannot lower the vector transfers "
+                     "of this scf.forall to loads and stores");
+        return signalPassFailure();
+      }
+      op->erase();
+    }
 
     for (linalg::LinalgOp op : ops) {
       OpBuilder b(op);

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Builders.h"
 #include "tfm/Conversion/Passes.h"
 #include "tfm/Conversion/TfmToLinalg/TfmToLinalg.h"
 #include "tfm/Dialect/Tfm/IR/TfmOps.h"
@@ -27,6 +28,7 @@ namespace mlir::tfm {
 
 using namespace mlir;
 using namespace mlir::tfm;
+using namespace mlir::tfm::lowering;
 
 //===----------------------------------------------------------------------===//
 // Builders shared by the patterns
@@ -35,47 +37,6 @@ using namespace mlir::tfm;
 namespace {
 
 using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-/// The type arithmetic runs in: f32 for narrower floats, else the type itself.
-Type computeType(Type elt) {
-  auto ft = dyn_cast<FloatType>(elt);
-  if (ft && ft.getWidth() < 32)
-    return Float32Type::get(elt.getContext());
-  return elt;
-}
-
-/// Converts a scalar between float types, or from an integer/index to float.
-Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  if (isa<IndexType>(from)) {
-    v = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
-    from = v.getType();
-  }
-  if (isa<IntegerType>(from))
-    return arith::SIToFPOp::create(b, loc, to, v);
-  auto f = cast<FloatType>(from), t = cast<FloatType>(to);
-  if (f.getWidth() < t.getWidth())
-    return arith::ExtFOp::create(b, loc, to, v);
-  return arith::TruncFOp::create(b, loc, to, v);
-}
-
-Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
-  return arith::ConstantOp::create(b, loc, t, b.getFloatAttr(t, v));
-}
-
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-/// The extent of dimension `d` of `v` as an index value.
-Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
-  auto ty = cast<RankedTensorType>(v.getType());
-  if (!ty.isDynamicDim(d))
-    return indexConst(b, loc, ty.getDimSize(d));
-  return tensor::DimOp::create(b, loc, v, d);
-}
 
 /// (d0, ..., d{numDims-1}) -> (d0, ..., d{numResults-1}); valid for 0 results
 /// too (AffineMap::getMajorSubMap returns a null map then).
@@ -203,15 +164,6 @@ Value unflattenLeading(OpBuilder &b, Location loc, Value t,
   return tensor::ExpandShapeOp::create(
       b, loc, resultTy, t, ArrayRef<ReassociationIndices>{leading, last},
       sizes);
-}
-
-/// Constant index values read from a static list of doubles by head index.
-Value headTable(OpBuilder &b, Location loc, ArrayRef<double> values, Type elt) {
-  SmallVector<Attribute> attrs;
-  for (double v : values)
-    attrs.push_back(b.getFloatAttr(elt, v));
-  auto ty = RankedTensorType::get({static_cast<int64_t>(values.size())}, elt);
-  return arith::ConstantOp::create(b, loc, ty, DenseElementsAttr::get(ty, attrs));
 }
 
 //===----------------------------------------------------------------------===//

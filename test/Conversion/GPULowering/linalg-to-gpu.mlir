@@ -161,3 +161,51 @@ func.func @iota_and_fill(%x: memref<?xi64>, %v: i64) {
   linalg.fill ins(%v : i64) outs(%x : memref<?xi64>)
   return
 }
+
+// -----
+
+// A host scf.forall on buffers (what tfm-fuse-attention leaves after
+// bufferization): one kernel, named after the function, with a thread per
+// point (last dimension fastest) in blocks of at most 128 threads. The
+// body's vector transfers become vector loads/stores on the underlying
+// buffers (the subview folded away): 16-byte aligned where the layout and
+// index prove it (x and y: identity layout, 512 columns, offset j·64), not
+// for z (column 1 of a 6-wide row).
+// CHECK-LABEL: func.func @rows
+// CHECK: memref.dim %arg0
+// CHECK: arith.cmpi ugt, %[[POINTS:[^,]*]], %
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128{{[_0-9]*}}, {{.*}}) function(@rows_forall)
+// CHECK: %[[TID:.*]] = arith.addi
+// CHECK: arith.cmpi ult, %[[TID]], %[[POINTS]]
+// CHECK: %[[J:.*]] = arith.remui %[[TID]], %[[EIGHT:[^ ]*]] :
+// CHECK: %[[I:.*]] = arith.divui %[[TID]], %[[EIGHT]] :
+// CHECK: %[[COL:.*]] = arith.muli %[[J]], %c64
+// CHECK: vector.load %arg0[%[[I]], %[[COL]]] {alignment = 16 : i64} : memref<?x512xf32>, vector<64xf32>
+// CHECK: vector.load %arg2[%[[I]], %c1] : memref<?x6xf32>, vector<4xf32>
+// CHECK: vector.store %{{.*}}, %arg1[%[[I]], %[[COL]]] {alignment = 16 : i64} : memref<?x512xf32>, vector<64xf32>
+// CHECK-NOT: vector.transfer
+// CHECK-NOT: memref.subview
+// CHECK: gpu.launch {{.*}} function(@rows_forall_1)
+// CHECK-NOT: scf.forall
+func.func @rows(%x: memref<?x512xf32>, %y: memref<?x512xf32>, %z: memref<?x6xf32>, %w: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %pad = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x512xf32>
+  scf.forall (%i, %j) in (%n, 8) {
+    %col = arith.muli %j, %c64 : index
+    %r = vector.transfer_read %x[%i, %col], %pad {in_bounds = [true]} : memref<?x512xf32>, vector<64xf32>
+    %u = vector.transfer_read %z[%i, %c1], %pad {in_bounds = [true]} : memref<?x6xf32>, vector<4xf32>
+    %s = vector.reduction <add>, %u : vector<4xf32> into f32
+    %b = vector.broadcast %s : f32 to vector<64xf32>
+    %o = arith.addf %r, %b : vector<64xf32>
+    %view = memref.subview %y[%i, %col] [1, 64] [1, 1] : memref<?x512xf32> to memref<1x64xf32, strided<[512, 1], offset: ?>>
+    vector.transfer_write %o, %view[%c0, %c0] {in_bounds = [true]} : vector<64xf32>, memref<1x64xf32, strided<[512, 1], offset: ?>>
+    memref.store %s, %w[%i, %j] : memref<?x8xf32>
+  }
+  scf.forall (%i) in (4) {
+    memref.store %pad, %w[%i, %i] : memref<?x8xf32>
+  }
+  return
+}

@@ -1,11 +1,13 @@
 """Checks `ptxas -v` output against per-kernel budgets.
 
     python3 check_ptxas.py PTXAS_LOG PTX_FILE --max-registers N
+                           [--budget REGEX=N]...
 
-Every `.entry` of PTX_FILE must appear in the log, use at most N registers,
-and neither spill (0 bytes spill stores and loads) nor keep a local stack
-frame larger than 64 bytes. Prints one summary line, or the offending
-kernels and exits 1.
+Every `.entry` of PTX_FILE must appear in the log, use at most N registers
+(or the N of the first --budget whose REGEX the kernel name contains), and
+neither spill (0 bytes spill stores and loads) nor keep a local stack frame
+larger than 64 bytes. Prints one summary line, or the offending kernels and
+exits 1.
 """
 import argparse
 import re
@@ -17,7 +19,9 @@ def main():
     ap.add_argument("log")
     ap.add_argument("ptx")
     ap.add_argument("--max-registers", type=int, required=True)
+    ap.add_argument("--budget", action="append", default=[], metavar="REGEX=N")
     args = ap.parse_args()
+    budgets = [(re.compile(b.rsplit("=", 1)[0]), int(b.rsplit("=", 1)[1])) for b in args.budget]
     entries = re.findall(r"\.entry\s+(\w+)\(", open(args.ptx).read())
     log = open(args.log).read()
     kernels = {}
@@ -32,8 +36,9 @@ def main():
         if k is None or "registers" not in k:
             bad.append(f"{e}: not in the ptxas log")
             continue
-        if k["registers"] > args.max_registers:
-            bad.append(f"{e}: {k['registers']} registers > {args.max_registers}")
+        limit = next((n for r, n in budgets if r.search(e)), args.max_registers)
+        if k["registers"] > limit:
+            bad.append(f"{e}: {k['registers']} registers > {limit}")
         if k.get("spill", 0):
             bad.append(f"{e}: {k['spill']} bytes of spills")
         if k.get("stack", 0) > 64:

@@ -1,0 +1,76 @@
+//===- Builders.h - scalar builders shared by the tfm lowerings ---*- C++
+//-*-===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Small builders the tfm -> linalg lowering and the fused attention lowering
+// share: the compute type of an element type, scalar casts and constants.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_LIB_CONVERSION_TFMTOLINALG_BUILDERS_H
+#define TFM_LIB_CONVERSION_TFMTOLINALG_BUILDERS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tfm::lowering {
+
+/// The type arithmetic runs in: f32 for narrower floats, else the type itself.
+inline Type computeType(Type elt) {
+  auto ft = dyn_cast<FloatType>(elt);
+  if (ft && ft.getWidth() < 32)
+    return Float32Type::get(elt.getContext());
+  return elt;
+}
+
+/// Converts a scalar between float types, or from an integer/index to float.
+inline Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (isa<IndexType>(from)) {
+    v = arith::IndexCastOp::create(b, loc, b.getI64Type(), v);
+    from = v.getType();
+  }
+  if (isa<IntegerType>(from))
+    return arith::SIToFPOp::create(b, loc, to, v);
+  auto f = cast<FloatType>(from), t = cast<FloatType>(to);
+  if (f.getWidth() < t.getWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+inline Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, t, b.getFloatAttr(t, v));
+}
+
+inline Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The extent of dimension `d` of `v` as an index value.
+inline Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  if (!ty.isDynamicDim(d))
+    return indexConst(b, loc, ty.getDimSize(d));
+  return tensor::DimOp::create(b, loc, v, d);
+}
+
+/// A rank-1 constant tensor of `values`, read by head index.
+inline Value headTable(OpBuilder &b, Location loc, ArrayRef<double> values,
+                       Type elt) {
+  SmallVector<Attribute> attrs;
+  for (double v : values)
+    attrs.push_back(b.getFloatAttr(elt, v));
+  auto ty = RankedTensorType::get({static_cast<int64_t>(values.size())}, elt);
+  return arith::ConstantOp::create(b, loc, ty,
+                                   DenseElementsAttr::get(ty, attrs));
+}
+
+} // namespace mlir::tfm::lowering
+
+#endif // TFM_LIB_CONVERSION_TFMTOLINALG_BUILDERS_H

@@ -1,0 +1,333 @@
+//===- FuseAttention.cpp - tfm.attention as one online-softmax loop nest
+//----===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Lowers tfm.attention to a single `scf.forall` over (batch, kv head, query
+// head in the group, query row). Each point keeps its query row, running
+// max, running sum and output accumulator in vectors of the head width and
+// streams the bias slots and then the visible keys once (the online softmax
+// of FlashAttention): no [Sq, Skv] logits tensor exists and K/V are read
+// once per query row. The same IR runs on the CPU (the forall becomes
+// loops) and on the GPU (`tfm-linalg-to-gpu` turns the forall into one
+// kernel, a thread per query row), so its numerics are checked without a
+// GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Builders.h"
+#include "tfm/Conversion/Passes.h"
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMFUSEATTENTION
+#include "tfm/Conversion/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+using namespace mlir::tfm::lowering;
+
+namespace {
+
+/// The running state of one query row: max, sum of exponentials, the
+/// unnormalised output and (shaped attention) the sum of the value rows.
+struct RowState {
+  Value max, sum, acc, valueSum;
+
+  SmallVector<Value> values() const {
+    SmallVector<Value> v = {max, sum, acc};
+    if (valueSum)
+      v.push_back(valueSum);
+    return v;
+  }
+  static RowState from(ValueRange v) {
+    return {v[0], v[1], v[2], v.size() > 3 ? v[3] : Value()};
+  }
+};
+
+struct FusedAttentionBuilder {
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+  Type elt, ct;
+  int64_t rep, d, dv;
+  VectorType qTy, vTy;
+  Value negInf, zero;
+
+  FusedAttentionBuilder(AttentionOp op, OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()) {
+    elt = cast<RankedTensorType>(op.getType()).getElementType();
+    ct = computeType(elt);
+    rep = op.getNumHeads() / op.getKvHeads();
+    d = op.getHeadDim();
+    dv = op.getValueHeadDim();
+    qTy = VectorType::get({d}, ct);
+    vTy = VectorType::get({dv}, ct);
+  }
+
+  Value idx(int64_t v) { return indexConst(b, loc, v); }
+
+  /// Reads `width` elements of the last dimension of `t` at `pos` as a
+  /// vector of the compute type.
+  Value readRow(Value t, ValueRange pos, int64_t width) {
+    Type te = cast<RankedTensorType>(t.getType()).getElementType();
+    Value pad = floatConst(b, loc, te, 0.0);
+    Value row =
+        vector::TransferReadOp::create(b, loc, VectorType::get({width}, te), t,
+                                       pos, pad, ArrayRef<bool>{true});
+    if (te == ct)
+      return row;
+    return arith::ExtFOp::create(b, loc, VectorType::get({width}, ct), row);
+  }
+
+  /// Reads mask `m` (broadcasting to [B, H, Sq, N], right-aligned, size-1
+  /// dimensions read at 0) at [batch, head, row, key].
+  Value readMask(Value m, ArrayRef<Value> full) {
+    auto ty = cast<RankedTensorType>(m.getType());
+    int64_t rank = ty.getRank();
+    SmallVector<Value> pos;
+    for (int64_t i = 0; i < rank; ++i)
+      pos.push_back(ty.getDimSize(i) == 1 ? idx(0) : full[4 - rank + i]);
+    return tensor::ExtractOp::create(b, loc, m, pos);
+  }
+
+  /// The scaled logit of `q` against key row `k`, with the mask value `m`
+  /// applied (i1: visibility, float: added; null: none) and `visible` the
+  /// other visibility conditions (null: visible).
+  Value logit(Value q, Value k, Value m) {
+    Value prod = arith::MulFOp::create(b, loc, q, k);
+    Value dot =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, prod,
+                                    Value(), arith::FastMathFlags::reassoc);
+    Value s = arith::MulFOp::create(
+        b, loc, dot, floatConst(b, loc, ct, op.getEffectiveScale()));
+    if (!m)
+      return s;
+    if (m.getType().isInteger(1))
+      return arith::SelectOp::create(b, loc, m, s, negInf);
+    return arith::AddFOp::create(b, loc, s, castScalar(b, loc, m, ct));
+  }
+
+  /// Folds one key with logit `s` and value row `v` into `st`. A logit of
+  /// -inf (an invisible key) contributes nothing; while every key so far is
+  /// invisible the state stays (-inf, 0, 0).
+  RowState update(const RowState &st, Value s, Value v) {
+    Value newMax = arith::MaximumFOp::create(b, loc, st.max, s);
+    Value allDead = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          newMax, negInf);
+    // exp(-inf − base) = 0 for a finite base; base is 0 rather than -inf
+    // while every key is invisible, so no -inf − -inf (NaN) arises.
+    Value base = arith::SelectOp::create(b, loc, allDead, zero, newMax);
+    auto weight = [&](Value x) {
+      return math::ExpOp::create(b, loc,
+                                 arith::SubFOp::create(b, loc, x, base));
+    };
+    Value corr = weight(st.max), p = weight(s);
+    RowState next = st;
+    next.max = newMax;
+    next.sum = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, st.sum, corr), p);
+    Value corrV = vector::BroadcastOp::create(b, loc, vTy, corr);
+    Value pV = vector::BroadcastOp::create(b, loc, vTy, p);
+    next.acc = vector::FMAOp::create(
+        b, loc, pV, v, arith::MulFOp::create(b, loc, st.acc, corrV));
+    return next;
+  }
+
+  /// Streams keys [0, count) through `body`, which returns the next state.
+  RowState stream(const RowState &init, Value count,
+                  function_ref<RowState(Value, const RowState &)> body) {
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), count, idx(1), init.values(),
+        [&](OpBuilder &, Location, Value j, ValueRange iter) {
+          // The body builder is `b`, placed in the loop body.
+          RowState next = body(j, RowState::from(iter));
+          scf::YieldOp::create(b, loc, next.values());
+        });
+    return RowState::from(loop.getResults());
+  }
+
+  Value build() {
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    Value mask = op.getMask(), biasMask = op.getBiasMask();
+    bool causal = op.getCausal(), shaped = op.isShaped();
+    int64_t hkv = op.getKvHeads();
+    negInf = floatConst(b, loc, ct, -std::numeric_limits<double>::infinity());
+    zero = floatConst(b, loc, ct, 0.0);
+
+    Value batch = dimValue(b, loc, q, 0), sq = dimValue(b, loc, q, 1);
+    Value skv = dimValue(b, loc, k, 1);
+    // Shaped attention's per-head coefficients, read by head index.
+    SmallVector<Value> coeffs;
+    if (shaped)
+      for (ArrayRef<double> c : {*op.getAlpha(), *op.getBeta(), *op.getGamma()})
+        coeffs.push_back(headTable(b, loc, c, ct));
+
+    SmallVector<OpFoldResult> outSizes = {
+        tensor::getMixedSize(b, loc, q, 0), tensor::getMixedSize(b, loc, q, 1),
+        b.getIndexAttr(op.getNumHeads() * dv)};
+    Value init = tensor::EmptyOp::create(b, loc, outSizes, elt);
+    SmallVector<OpFoldResult> ubs = {getAsOpFoldResult(batch),
+                                     b.getIndexAttr(hkv), b.getIndexAttr(rep),
+                                     getAsOpFoldResult(sq)};
+    auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange{init},
+                                        std::nullopt, nullptr);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    ValueRange ivs = forall.getInductionVars();
+    Value bi = ivs[0], g = ivs[1], r = ivs[2], i = ivs[3];
+    Value head = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, g, idx(rep)), r);
+    Value qCol = arith::MulIOp::create(b, loc, head, idx(d));
+    Value kCol = arith::MulIOp::create(b, loc, g, idx(d));
+    Value vCol = arith::MulIOp::create(b, loc, g, idx(dv));
+    Value qRow = readRow(q, {bi, i, qCol}, d);
+
+    RowState st{
+        negInf, zero,
+        arith::ConstantOp::create(
+            b, loc, vTy, DenseElementsAttr::get(vTy, b.getFloatAttr(ct, 0.0)))};
+    if (shaped)
+      st.valueSum = st.acc;
+
+    // Bias slots: always visible unless bias_mask says otherwise.
+    if (op.hasBiasSlots()) {
+      Value kb = op.getKeyBias(), vb = op.getValueBias();
+      st = stream(st, dimValue(b, loc, kb, 1), [&](Value p, const RowState &s) {
+        Value m = biasMask ? readMask(biasMask, {bi, head, i, p}) : Value();
+        Value l = logit(qRow, readRow(kb, {g, p, idx(0)}, d), m);
+        return update(s, l, readRow(vb, {g, p, idx(0)}, dv));
+      });
+    }
+
+    // Runtime keys; causal: key j is visible to row i iff j <= i + Skv - Sq.
+    Value visibleKeys = skv;
+    if (causal) {
+      Value limit = arith::SubIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, i, skv), sq);
+      limit = arith::AddIOp::create(b, loc, limit, idx(1));
+      limit = arith::MaxSIOp::create(b, loc, limit, idx(0));
+      visibleKeys = arith::MinSIOp::create(b, loc, limit, skv);
+    }
+    st = stream(st, visibleKeys, [&](Value j, const RowState &s) {
+      Value m = mask ? readMask(mask, {bi, head, i, j}) : Value();
+      Value l = logit(qRow, readRow(k, {bi, j, kCol}, d), m);
+      Value vRow = readRow(v, {bi, j, vCol}, dv);
+      RowState next = update(s, l, vRow);
+      if (shaped)
+        next.valueSum = arith::AddFOp::create(b, loc, s.valueSum, vRow);
+      return next;
+    });
+
+    // out = acc / sum; a row that saw no key gives zeros.
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, st.sum, zero);
+    Value denom = arith::SelectOp::create(b, loc, empty,
+                                          floatConst(b, loc, ct, 1.0), st.sum);
+    Value out = arith::DivFOp::create(
+        b, loc, st.acc, vector::BroadcastOp::create(b, loc, vTy, denom));
+    if (shaped) {
+      // β·softmax·V + α·V[i] − γ·(C·V)[i], (C·V)[i] the mean of the value
+      // rows row i sees: i + 1 of them when causal, Skv otherwise.
+      auto coeff = [&](int which) {
+        Value c = tensor::ExtractOp::create(b, loc, coeffs[which], head);
+        return vector::BroadcastOp::create(b, loc, vTy, c);
+      };
+      Value count = causal ? arith::AddIOp::create(b, loc, i, idx(1)) : skv;
+      Value mean = arith::DivFOp::create(
+          b, loc, st.valueSum,
+          vector::BroadcastOp::create(b, loc, vTy,
+                                      castScalar(b, loc, count, ct)));
+      Value self = readRow(v, {bi, i, vCol}, dv);
+      Value alpha = coeff(0), beta = coeff(1), gamma = coeff(2);
+      Value t = vector::FMAOp::create(b, loc, alpha, self,
+                                      arith::MulFOp::create(b, loc, beta, out));
+      out = arith::SubFOp::create(b, loc, t,
+                                  arith::MulFOp::create(b, loc, gamma, mean));
+    }
+    if (ct != elt)
+      out = arith::TruncFOp::create(b, loc, VectorType::get({dv}, elt), out);
+
+    // Write the row into its slice of the shared output.
+    Value shared = forall.getRegionIterArgs()[0];
+    Value oCol = arith::MulIOp::create(b, loc, head, idx(dv));
+    SmallVector<OpFoldResult> offsets = {bi, i, oCol};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       b.getIndexAttr(dv)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    // Not rank-reduced: with Dv == 1 the dropped unit dimensions would be
+    // ambiguous and the buffer view could keep a non-unit stride.
+    auto rowTy = RankedTensorType::get({1, 1, dv}, elt);
+    Value slice = tensor::ExtractSliceOp::create(b, loc, rowTy, shared, offsets,
+                                                 sizes, strides);
+    Value written = vector::TransferWriteOp::create(
+                        b, loc, out, slice, ValueRange{idx(0), idx(0), idx(0)},
+                        ArrayRef<bool>{true})
+                        .getResult();
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, written, shared, offsets,
+                                          sizes, strides);
+    return forall.getResult(0);
+  }
+};
+
+/// The head widths must be static (they are vector lengths) and small
+/// enough for a row's state to live in registers.
+LogicalResult canFuse(AttentionOp op, int64_t maxHeadDim) {
+  int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
+  if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv))
+    return failure();
+  if (d > maxHeadDim || dv > maxHeadDim)
+    return failure();
+  return success(
+      isa<FloatType>(cast<RankedTensorType>(op.getType()).getElementType()));
+}
+
+struct FuseAttentionPattern : OpRewritePattern<AttentionOp> {
+  FuseAttentionPattern(MLIRContext *ctx, int64_t maxHeadDim)
+      : OpRewritePattern(ctx), maxHeadDim(maxHeadDim) {}
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(canFuse(op, maxHeadDim)))
+      return rewriter.notifyMatchFailure(
+          op, "head widths dynamic or wider than max-head-dim");
+    Value out = FusedAttentionBuilder(op, rewriter).build();
+    if (out.getType() != op.getType())
+      out = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), out);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  int64_t maxHeadDim;
+};
+
+struct TfmFuseAttentionPass
+    : mlir::tfm::impl::TfmFuseAttentionBase<TfmFuseAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
