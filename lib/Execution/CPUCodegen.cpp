@@ -234,6 +234,15 @@ llvm::Expected<EntrySignature> EntrySignature::fromJSON(llvm::StringRef json) {
 // Lowering, translation, object emission
 //===----------------------------------------------------------------------===//
 
+llvm::Expected<std::optional<bool>>
+mlir::tfm::parseAttentionMode(llvm::StringRef mode) {
+  if (mode.empty())
+    return std::optional<bool>();
+  if (mode == "fused" || mode == "unfused")
+    return std::optional<bool>(mode == "fused");
+  return makeError("--attention=" + mode + ": expected fused or unfused");
+}
+
 llvm::Error
 mlir::tfm::cudaPipelineOptions(const CUDATargetOptions &target,
                                TfmToCUDAPipelineOptions &options) {

@@ -71,6 +71,16 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention) {
   pm.addPass(createConvertBufferizationToMemRefPass()); // clones -> alloc + copy
 }
 
+/// Structured control flow -> cf, and views -> strided metadata: the
+/// lowering host code and kernels share on both targets.
+static void addControlFlowAndStridedMetadata(OpPassManager &pm) {
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(tfm::createTfmLowerExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+}
+
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
   buildBufferizedFrontEnd(pm, options.fusedAttention);
@@ -80,11 +90,7 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
     pm.addPass(tfm::createConvertLinalgToTfmRuntime());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createForallToForLoopPass()); // fused attention
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(tfm::createTfmLowerExpandShape());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
+  addControlFlowAndStridedMetadata(pm);
   pm.addPass(tfm::createTfmPolynomialMath());
   // LLVM intrinsics first (exp, sqrt, rsqrt...), libm for the rest (erf,
   // tanh): libm has no rsqrtf.
@@ -190,11 +196,7 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   pm.addPass(tfm::createTfmMergeGPUModules());
 
   // Host and kernels share the structured-control and affine lowering.
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(tfm::createTfmLowerExpandShape());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
+  addControlFlowAndStridedMetadata(pm);
   pm.addPass(createConvertNVVMToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
 

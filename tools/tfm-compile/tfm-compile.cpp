@@ -133,10 +133,10 @@ int main(int argc, char **argv) {
   options.passes = passes;
   options.entry = entry;
   options.runtimeGemm = !noRuntimeGemm;
-  if (attention == "fused" || attention == "unfused")
-    options.fusedAttention = attention == "fused";
-  else if (!attention.empty())
-    return fail("--attention=" + attention + ": expected fused or unfused");
+  llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
+  if (!fused)
+    return fail(llvm::toString(fused.takeError()));
+  options.fusedAttention = *fused;
   options.gpuFormat = gpuFormat;
   if (!gpuFormat.empty() && options.target != CompileTarget::CUDA)
     return fail("--gpu-format needs --target=cuda");

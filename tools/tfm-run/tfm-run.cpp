@@ -227,10 +227,10 @@ int main(int argc, char **argv) {
       return fail("could not parse " + inputFile);
     CPUExecutableOptions options;
     options.runtimeGemm = !noRuntimeGemm;
-    if (attention == "fused" || attention == "unfused")
-      options.fusedAttention = attention == "fused";
-    else if (!attention.empty())
-      return fail("--attention=" + attention + ": expected fused or unfused");
+    llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
+    if (!fused)
+      return fail(llvm::toString(fused.takeError()));
+    options.fusedAttention = *fused;
     if (device == "cuda") {
       CUDATargetOptions cuda;
       cuda.chip = cudaChip;

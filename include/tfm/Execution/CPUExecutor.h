@@ -123,6 +123,10 @@ struct CPUExecutableOptions {
 llvm::Error cudaPipelineOptions(const CUDATargetOptions &target,
                                 TfmToCUDAPipelineOptions &options);
 
+/// Parses an `--attention` value: "fused" -> true, "unfused" -> false, ""
+/// -> unset (the target's default); anything else is an error.
+llvm::Expected<std::optional<bool>> parseAttentionMode(llvm::StringRef mode);
+
 llvm::Expected<EntrySignature>
 lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
                    const CPUExecutableOptions &options = {});

@@ -60,6 +60,19 @@ inline Value dimValue(OpBuilder &b, Location loc, Value v, int64_t d) {
   return tensor::DimOp::create(b, loc, v, d);
 }
 
+/// The indices reading a tensor of type `ty` that broadcasts (NumPy-style:
+/// right-aligned, size-1 dimensions read at 0) to a shape indexed by `full`.
+inline SmallVector<Value> broadcastIndices(OpBuilder &b, Location loc,
+                                           RankedTensorType ty,
+                                           ArrayRef<Value> full) {
+  int64_t rank = ty.getRank(), offset = full.size() - rank;
+  SmallVector<Value> pos;
+  for (int64_t d = 0; d < rank; ++d)
+    pos.push_back(ty.getDimSize(d) == 1 ? indexConst(b, loc, 0)
+                                        : full[offset + d]);
+  return pos;
+}
+
 /// A rank-1 constant tensor of `values`, read by head index.
 inline Value headTable(OpBuilder &b, Location loc, ArrayRef<double> values,
                        Type elt) {

@@ -96,12 +96,9 @@ struct FusedAttentionBuilder {
   /// Reads mask `m` (broadcasting to [B, H, Sq, N], right-aligned, size-1
   /// dimensions read at 0) at [batch, head, row, key].
   Value readMask(Value m, ArrayRef<Value> full) {
-    auto ty = cast<RankedTensorType>(m.getType());
-    int64_t rank = ty.getRank();
-    SmallVector<Value> pos;
-    for (int64_t i = 0; i < rank; ++i)
-      pos.push_back(ty.getDimSize(i) == 1 ? idx(0) : full[4 - rank + i]);
-    return tensor::ExtractOp::create(b, loc, m, pos);
+    return tensor::ExtractOp::create(
+        b, loc, m,
+        broadcastIndices(b, loc, cast<RankedTensorType>(m.getType()), full));
   }
 
   /// The scaled logit of `q` against key row `k`, with the mask value `m`

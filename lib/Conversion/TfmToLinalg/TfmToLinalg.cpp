@@ -655,16 +655,13 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
           // a size-1 dimension reads index 0), at [bi, g·rep + r, i, last].
           Value head;
           auto readMask = [&](Value m, Value last) -> Value {
-            auto maskTy = cast<RankedTensorType>(m.getType());
-            int64_t mr = maskTy.getRank();
             if (!head)
               head = arith::AddIOp::create(
                   nb, l, arith::MulIOp::create(nb, l, g, idx(rep)), r);
-            Value full[4] = {bi, head, i, last};
-            SmallVector<Value> mpos;
-            for (int64_t d = 0; d < mr; ++d)
-              mpos.push_back(maskTy.getDimSize(d) == 1 ? idx(0) : full[4 - mr + d]);
-            return tensor::ExtractOp::create(nb, l, m, mpos);
+            return tensor::ExtractOp::create(
+                nb, l, m,
+                broadcastIndices(nb, l, cast<RankedTensorType>(m.getType()),
+                                 {bi, head, i, last}));
           };
           // A runtime key: causal and mask. Null `add`: nothing to add.
           Value visible = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
