@@ -227,6 +227,7 @@ struct Compiler::Impl {
     CPUExecutableOptions cpu;
     cpu.runtimeGemm = options.runtimeGemm;
     cpu.fusedAttention = options.fusedAttention;
+    cpu.planBuffers = options.planBuffers;
     cpu.optLevel = options.optLevel;
     if (options.target == CompileTarget::CUDA)
       cpu.cuda = cudaTarget(options);

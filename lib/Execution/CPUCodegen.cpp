@@ -287,12 +287,14 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
       return std::move(err);
     if (options.fusedAttention)
       cuda.fusedAttention = *options.fusedAttention;
+    cuda.planBuffers = options.planBuffers;
     buildTfmToCUDAPipeline(pm, cuda);
     sig->target = "cuda";
   } else {
     TfmToCPUPipelineOptions pipelineOptions;
     pipelineOptions.useRuntimeGemm = options.runtimeGemm;
     pipelineOptions.fusedAttention = options.fusedAttention.value_or(false);
+    pipelineOptions.planBuffers = options.planBuffers;
     buildTfmToCPUPipeline(pm, pipelineOptions);
   }
   if (options.configurePassManager && failed(options.configurePassManager(pm)))

@@ -38,9 +38,11 @@
 
 using namespace mlir;
 
-/// Model -> bufferized host code with explicit deallocation: the part of
-/// the pipeline both targets share.
-static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention) {
+/// Model -> bufferized host code with explicit deallocation, temporaries
+/// planned into one arena per function: the part of the pipeline both
+/// targets share.
+static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
+                                    bool planBuffers) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -69,6 +71,10 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass()); // clones -> alloc + copy
+  if (planBuffers) {
+    pm.addPass(createCanonicalizerPass()); // folds dims of fresh buffers
+    pm.addNestedPass<func::FuncOp>(tfm::createTfmPlanBuffers());
+  }
 }
 
 /// Structured control flow -> cf, and views -> strided metadata: the
@@ -83,7 +89,8 @@ static void addControlFlowAndStridedMetadata(OpPassManager &pm) {
 
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm, options.fusedAttention);
+  buildBufferizedFrontEnd(pm, options.fusedAttention,
+                          options.planBuffers);
 
   // GEMMs -> runtime; everything else -> loops -> LLVM.
   if (options.useRuntimeGemm)
@@ -181,7 +188,8 @@ std::string mlir::tfm::defaultCUDAToolkitPath() {
 
 void mlir::tfm::buildTfmToCUDAPipeline(
     OpPassManager &pm, const TfmToCUDAPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm, options.fusedAttention);
+  buildBufferizedFrontEnd(pm, options.fusedAttention,
+                          options.planBuffers);
 
   // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());
@@ -194,6 +202,8 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   pm.addPass(createCSEPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(tfm::createTfmMergeGPUModules());
+  // One stream: launches stop waiting, the host waits only for its reads.
+  pm.addPass(tfm::createTfmGPUAsync());
 
   // Host and kernels share the structured-control and affine lowering.
   addControlFlowAndStridedMetadata(pm);

@@ -16,14 +16,21 @@
 // Errors are sticky: the first failing call's message is kept until
 // tfmCudaTakeError() takes it; failing entry points return quietly.
 //
-// Memory pool. Compiled code allocates and frees every intermediate buffer on
-// every call, so freed blocks are kept, per size class and kind (managed or
-// device), for the next request of that class. Size classes are multiples of
-// 512 bytes up to 1 MiB and of 2 MiB above. A block freed while work queued
-// before the free may still be running is tagged with the stream's submission
-// count; handing it out again first waits for the stream if that work has not
-// been seen to complete, so the host never touches memory a kernel still
-// uses.
+// Memory pool. Compiled code allocates its arena (tfm-plan-buffers) and any
+// other buffer on every call, so freed blocks are kept, per size class and
+// kind (managed or device), for the next request of that class. Size classes
+// are multiples of 512 bytes up to 1 MiB and of 2 MiB above. Reuse is stream
+// ordered, like cudaMallocAsync: a block freed while queued work may still
+// use it is handed out again at once, which is safe because all work goes to
+// the one stream, and compiled code waits for the stream before the host
+// itself touches memory (tfm-gpu-async). Each free is tagged with the
+// stream's submission count, so that memory is only returned to the driver
+// once the work queued before the free is known to be done.
+//
+// Stream order. Nothing here waits for the stream except the weight upload
+// (once per weight), releasing memory to the driver, and the explicit
+// synchronisation entry points: kernels, GEMMs, copies and frees are queued
+// and the host runs ahead.
 //
 // GEMMs. A 2-D view with element (i, j) at p[i * rs + j * cs] is, for
 // cuBLASLt (column-major), a matrix with leading dimension cs when rs == 1, or
@@ -420,10 +427,9 @@ CUdeviceptr poolAlloc(Runtime &rt, uint64_t bytes, MemKind kind,
 
   auto found = rt.freeBlocks.find(key);
   if (found != rt.freeBlocks.end() && !found->second.empty()) {
+    // Stream-ordered reuse: work queued before the free still runs first.
     FreeBlock block = found->second.back();
     found->second.pop_back();
-    if (block.freedAt > rt.completed.load())
-      syncLibraryStream(rt);
     rt.blocks[block.ptr].live = true;
     return block.ptr;
   }
@@ -849,13 +855,11 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     }
     size_t count = static_cast<size_t>(batch * m * n);
     CUdeviceptr ptr = toDevicePtr(c.base);
-    bool ok = cSize == 4 ? checkCu(cuMemsetD32Async(ptr, 0, count, stream),
-                                   "cuMemsetD32Async")
-                         : checkCu(cuMemsetD16Async(ptr, 0, count, stream),
-                                   "cuMemsetD16Async");
+    if (cSize == 4)
+      checkCu(cuMemsetD32Async(ptr, 0, count, stream), "cuMemsetD32Async");
+    else
+      checkCu(cuMemsetD16Async(ptr, 0, count, stream), "cuMemsetD16Async");
     noteEnqueued(*rt, stream);
-    if (ok)
-      syncLibraryStream(*rt);
     return;
   }
 
@@ -910,9 +914,8 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
                  alignments[2],
                  static_cast<int64_t>(rt->workspaceSize)};
 
-  bool ok;
+  std::lock_guard<std::mutex> lock(rt->gemmMutex);
   {
-    std::lock_guard<std::mutex> lock(rt->gemmMutex);
     auto found = rt->gemmPlans.find(key);
     if (found == rt->gemmPlans.end()) {
       GemmPlan plan;
@@ -928,16 +931,15 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     }
     const GemmPlan &plan = found->second;
     float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
-    ok = checkLt(cublasLtMatmul(rt->blas, plan.desc, &alpha, xPtr, plan.layoutX,
-                                yPtr, plan.layoutY, &beta, c.base, plan.layoutD,
-                                c.base, plan.layoutD, &plan.algo,
-                                toHostPtr(rt->workspace), plan.workspaceSize,
-                                stream),
-                 "cublasLtMatmul");
+    // Queued, not waited for: the next kernel on the stream reads C.
+    checkLt(cublasLtMatmul(rt->blas, plan.desc, &alpha, xPtr, plan.layoutX,
+                           yPtr, plan.layoutY, &beta, c.base, plan.layoutD,
+                           c.base, plan.layoutD, &plan.algo,
+                           toHostPtr(rt->workspace), plan.workspaceSize,
+                           stream),
+            "cublasLtMatmul");
     noteEnqueued(*rt, stream);
   }
-  if (ok)
-    syncLibraryStream(*rt);
 }
 
 template <typename T> MatrixView view2d(StridedMemRefType<T, 2> *m) {

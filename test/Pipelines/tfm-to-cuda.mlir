@@ -1,6 +1,8 @@
 // The CUDA pipeline ends in host code in the LLVM dialect that launches the
 // kernels of one gpu.binary (PTX by default: no toolkit needed), with the
-// GEMM in cuBLASLt and every buffer in managed memory.
+// GEMM in cuBLASLt and every buffer in managed memory. Launches are queued on
+// the runtime's stream without a synchronisation each; the entry point
+// synchronises once, before it returns.
 // RUN: tfm-opt %s --pass-pipeline='builtin.module(tfm-to-cuda)' | FileCheck %s
 // RUN: tfm-opt %s --pass-pipeline='builtin.module(tfm-to-cuda{chip=sm_80})' | FileCheck %s --check-prefix=SM80
 // RUN: not tfm-opt %s --pass-pipeline='builtin.module(tfm-to-cuda{features=+ptx70})' 2>&1 | FileCheck %s --check-prefix=OLDPTX
@@ -11,8 +13,12 @@
 // CHECK: llvm.func @main(
 // CHECK: llvm.call @mgpuMemAlloc(
 // CHECK: llvm.call @tfm_cuda_matmul_f32_f32(
-// CHECK: gpu.launch_func  @tfm_kernels::@main_kernel
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @tfm_kernels::@main_kernel
+// CHECK-NOT: mgpuStreamSynchronize
 // CHECK: llvm.call @mgpuMemFree(
+// CHECK-NOT: mgpuStreamSynchronize
+// CHECK: llvm.call @tfmCudaSynchronize()
+// CHECK-NEXT: llvm.return
 // CHECK: llvm.func @_mlir_ciface_main(
 // CHECK: gpu.binary @tfm_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
 // CHECK-SAME: .version 8.0\0A.target sm_90a

@@ -86,6 +86,11 @@ static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
                                    cl::desc("cpu: lower matmuls to loops "
                                             "instead of calling the tuned GEMM"),
                                    cl::cat(compileCat));
+static cl::opt<bool> noPlanBuffers(
+    "no-plan-buffers",
+    cl::desc("Allocate every temporary on its own instead of placing each "
+             "function's temporaries in one arena by lifetime"),
+    cl::cat(compileCat));
 static cl::opt<std::string> attention(
     "attention",
     cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
@@ -133,6 +138,7 @@ int main(int argc, char **argv) {
   options.passes = passes;
   options.entry = entry;
   options.runtimeGemm = !noRuntimeGemm;
+  options.planBuffers = !noPlanBuffers;
   llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
   if (!fused)
     return fail(llvm::toString(fused.takeError()));

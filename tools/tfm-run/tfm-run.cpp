@@ -85,6 +85,11 @@ static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
                                    cl::desc("Lower matmuls to loops instead of "
                                             "calling the tuned GEMM"),
                                    cl::cat(runCat));
+static cl::opt<bool> noPlanBuffers(
+    "no-plan-buffers",
+    cl::desc("Allocate every temporary on its own instead of placing each "
+             "function's temporaries in one arena by lifetime"),
+    cl::cat(runCat));
 static cl::opt<std::string> attention(
     "attention",
     cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
@@ -227,6 +232,7 @@ int main(int argc, char **argv) {
       return fail("could not parse " + inputFile);
     CPUExecutableOptions options;
     options.runtimeGemm = !noRuntimeGemm;
+    options.planBuffers = !noPlanBuffers;
     llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
     if (!fused)
       return fail(llvm::toString(fused.takeError()));

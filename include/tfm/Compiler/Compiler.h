@@ -89,6 +89,8 @@ struct CompileOptions {
   /// Run tfm.attention as one fused online-softmax loop nest; unset: the
   /// target's default (CUDA: fused, the CPU: two GEMMs and a softmax).
   std::optional<bool> fusedAttention;
+  /// Place each function's temporaries in one arena by lifetime.
+  bool planBuffers = true;
 };
 
 /// A diagnostic the compiler produced, rendered as text.

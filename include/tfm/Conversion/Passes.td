@@ -146,18 +146,20 @@ def TfmGPUDeviceMemory : Pass<"tfm-gpu-device-memory", "::mlir::ModuleOp"> {
     kernels, and makes every buffer a kernel may touch device-accessible:
 
     - `memref.alloc` (and entry-block `memref.alloca`) becomes
-      `gpu.alloc host_shared`: managed memory that kernels and the
-      (synchronous) host code between launches can both address;
-      `memref.dealloc` becomes a `gpu.dealloc` on its own stream;
+      `gpu.alloc host_shared`: managed memory that kernels and host code
+      (after `tfm-gpu-async`'s waits) can both address; `memref.dealloc`
+      becomes an async `gpu.dealloc`, which returns the block to the
+      runtime's pool in stream order;
     - `memref.get_global` of a constant (a weight) becomes a call to the CUDA
       runtime's `tfm_cuda_constant_rN_T`, which uploads the data on first use
       and returns the cached device copy afterwards;
     - `memref.copy` between buffers becomes `linalg.copy`, so it runs as a
       kernel;
     - public functions (entry points) keep their host-memory interface: each
-      memref argument is copied into managed memory on entry, and each
-      memref result is copied out into a fresh host allocation that the
-      caller owns, the device buffer being freed.
+      memref argument is copied (`gpu.memcpy`, in stream order) into managed
+      memory on entry, and each memref result is copied out into a fresh
+      host allocation that the caller owns (`gpu.memcpy`, or a host
+      `memref.copy` for a strided view), the device buffer being freed.
 
     Mutable globals and allocas outside a function's entry block are
     errors.
@@ -270,6 +272,70 @@ def TfmFuseElementwise : Pass<"tfm-fuse-elementwise"> {
     is only fused when the consumer is its single user (no recomputation).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TfmPlanBuffers : Pass<"tfm-plan-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Pack a function's temporary buffers into one arena, placed by lifetime";
+  let description = [{
+    Runs on bufferized functions after deallocation. A temporary is a
+    `memref.alloc` in the function's entry block with an identity layout, a
+    sized element type and exactly one `memref.dealloc`, also in the entry
+    block, that no alias escapes (is returned or freed elsewhere). Its
+    lifetime runs from the allocation to the last top-level operation that
+    uses it or any view of it (results of ops that take a view are views,
+    except for `func.call` results, which the deallocation ABI makes fresh
+    buffers).
+
+    The temporaries become `memref.view`s of one arena, allocated once at
+    the function's entry and freed before its return; two temporaries share
+    bytes only if their lifetimes are disjoint. Offsets are multiples of
+    `alignment`:
+
+    - buffers of static size get constant offsets in the arena's first part,
+      placed largest first in the lowest gap that no overlapping buffer
+      occupies;
+    - buffers of dynamic size follow, in allocation order, each above every
+      earlier overlapping one; their offsets are index arithmetic at the
+      entry, so the size expressions must be computable there (from the
+      arguments and constants through side-effect-free ops).
+
+    Where the buffers go (host memory, or GPU memory after
+    `tfm-gpu-device-memory`) is up to later passes: one allocation per call
+    instead of one per temporary, with peak memory set by liveness.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"256",
+           "Byte alignment of the arena and of every offset in it (a power of "
+           "two, at least 16)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def TfmGPUAsync : Pass<"tfm-gpu-async", "::mlir::ModuleOp"> {
+  let summary = "Launch kernels without waiting; synchronise only where the host needs the data";
+  let description = [{
+    Runs on host code after kernel outlining. A `gpu.launch_func` without an
+    async token lowers to a launch followed by a full stream
+    synchronisation; this pass makes every launch async instead (its token
+    unused): tfm's CUDA runtime hands every stream request the one library
+    stream, which its cuBLASLt calls, copies and memory pool also use, so
+    stream order alone keeps kernels, GEMMs and buffer reuse in sequence.
+
+    The host waits (a call to the runtime's `tfmCudaSynchronize`; a
+    `gpu.wait` would only cover the tokens it names) only:
+
+    - before an op that reads or writes memory on the host (`memref.load`,
+      `memref.store`, `memref.copy`, ops with unknown effects), if GPU work
+      may have been queued since the last wait: at the start of a function
+      or of a nested block, after a launch, a GPU memory op, a call into the
+      runtime (`tfm_cuda_*`) or any other call, or after an op whose regions
+      contain any of these;
+    - before the return of a public function (an entry point) when work may
+      be queued, so that a call returns with its results complete and any
+      kernel error reported.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // TFM_CONVERSION_PASSES_TD

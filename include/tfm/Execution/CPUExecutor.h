@@ -103,6 +103,9 @@ struct CPUExecutableOptions {
   /// (tfm-fuse-attention); unset: the target's default (the CPU: two GEMMs
   /// and a softmax; CUDA: fused).
   std::optional<bool> fusedAttention;
+  /// Place each function's temporaries in one arena by lifetime
+  /// (tfm-plan-buffers) instead of allocating each one.
+  bool planBuffers = true;
   /// LLVM optimisation level, 0-3.
   unsigned optLevel = 3;
   /// LLVM CPU name to generate code for; empty or "host": this machine.

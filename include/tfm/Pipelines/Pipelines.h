@@ -26,6 +26,11 @@ struct TfmToCPUPipelineOptions
       llvm::cl::desc("Lower tfm.attention to the fused online-softmax loop "
                      "nest the GPU runs (default: two GEMMs and a softmax)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("Place each function's temporaries in one arena by "
+                     "lifetime (tfm-plan-buffers)"),
+      llvm::cl::init(true)};
 };
 
 /// tfm (or graph-tier linalg/tensor) -> LLVM dialect for the CPU: lowering
@@ -68,6 +73,11 @@ struct TfmToCUDAPipelineOptions
       *this, "fused-attention",
       llvm::cl::desc("Run tfm.attention as one fused online-softmax kernel "
                      "(off: cuBLASLt GEMMs around a softmax kernel)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> planBuffers{
+      *this, "plan-buffers",
+      llvm::cl::desc("Place each function's temporaries in one arena by "
+                     "lifetime (tfm-plan-buffers)"),
       llvm::cl::init(true)};
 };
 

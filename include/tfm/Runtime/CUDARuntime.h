@@ -22,7 +22,10 @@
 // the device named by the TFM_CUDA_DEVICE environment variable or by
 // mgpuSetDefaultDevice before first use) and one non-blocking stream, owned by
 // the library and created on first use. Entry points may be called from any
-// thread; each makes the context current on the calling thread.
+// thread; each makes the context current on the calling thread. Work is
+// stream ordered: launches, GEMMs, copies and frees return once queued, and
+// the host must synchronize (mgpuStreamSynchronize, tfmCudaSynchronize)
+// before it reads or writes memory that queued work may use.
 //
 // Nothing here prints, aborts or exits, with one exception: mgpuMemAlloc,
 // whose callers dereference the result without checking, writes a message to
@@ -144,8 +147,9 @@ TFM_CUDA_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, void *stream,
                                    bool isHostShared);
 
 /// Returns `ptr` to the pool if it came from mgpuMemAlloc, else frees it with
-/// cuMemFree. NULL is ignored. `stream` is unused; the pool never hands a
-/// block to the host while work queued before its release may still use it.
+/// cuMemFree. NULL is ignored. `stream` is unused. Reuse is stream ordered:
+/// the block may be handed out again while work queued before this call
+/// still uses it, which only work on the library's stream may rely on.
 TFM_CUDA_EXPORT void mgpuMemFree(void *ptr, void *stream);
 
 /// Copies `sizeBytes` bytes between any two host, device or managed
@@ -206,8 +210,9 @@ TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_CUDA_DECLARE_CONSTANTS)
 /// matrix may be row-major or column-major with any leading dimension (the
 /// stride of an extent-1 dimension does not matter); a batch stride of 0 on A
 /// or B broadcasts it. Other layouts, and extents that do not match, are
-/// recorded as errors and leave C untouched. The calls are synchronous: C is
-/// complete when they return.
+/// recorded as errors and leave C untouched. The GEMM is queued on the
+/// library's stream, not waited for: kernels queued after it see C complete,
+/// the host only after a synchronization.
 #define TFM_CUDA_DECLARE_GEMMS(SUFFIX, TA, TC)                                 \
   TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_##SUFFIX(                  \
       StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \

@@ -55,14 +55,23 @@ MemRefType dynamicIdentity(MemRefType t) {
       t.getElementType());
 }
 
-/// Frees `buffer` on its own stream and waits for it.
-void createDeviceFree(OpBuilder &b, Location loc, Value buffer) {
+/// A fresh stream token (tfm's runtime: its one stream).
+Value streamToken(OpBuilder &b, Location loc) {
   Type token = gpu::AsyncTokenType::get(b.getContext());
-  Value ready =
-      gpu::WaitOp::create(b, loc, token, ValueRange{}).getAsyncToken();
-  Value freed = gpu::DeallocOp::create(b, loc, token, ValueRange{ready}, buffer)
-                    .getAsyncToken();
-  gpu::WaitOp::create(b, loc, Type(), ValueRange{freed});
+  return gpu::WaitOp::create(b, loc, token, ValueRange{}).getAsyncToken();
+}
+
+/// Returns `buffer` to the runtime's pool, in stream order: queued work that
+/// still uses it runs before any later reuse.
+void createDeviceFree(OpBuilder &b, Location loc, Value buffer) {
+  gpu::DeallocOp::create(b, loc, gpu::AsyncTokenType::get(b.getContext()),
+                         ValueRange{streamToken(b, loc)}, buffer);
+}
+
+/// Copies `from` into `to` (same shape, identity layouts) in stream order.
+void createStreamCopy(OpBuilder &b, Location loc, Value from, Value to) {
+  gpu::MemcpyOp::create(b, loc, gpu::AsyncTokenType::get(b.getContext()),
+                        ValueRange{streamToken(b, loc)}, to, from);
 }
 
 /// Managed memory (`gpu.alloc host_shared`) of `type`.
@@ -218,7 +227,7 @@ struct TfmGPUDeviceMemoryPass
           llvm::map_to_vector(arg.getUses(), [](OpOperand &u) { return &u; });
       Value managed =
           createManaged(b, loc, identityLayout(arg), dynamicSizes(b, loc, arg));
-      memref::CopyOp::create(b, loc, arg, managed);
+      createStreamCopy(b, loc, arg, managed);
       Value typed = managed;
       if (managed.getType() != arg.getType())
         typed = memref::CastOp::create(b, loc, arg.getType(), managed);
@@ -239,7 +248,11 @@ struct TfmGPUDeviceMemoryPass
         }
         Value host = memref::AllocOp::create(rb, loc, identityLayout(v),
                                              dynamicSizes(rb, loc, v));
-        memref::CopyOp::create(rb, loc, v, host);
+        // A strided view is copied by the host (after a wait).
+        if (type.getLayout().isIdentity())
+          createStreamCopy(rb, loc, v, host);
+        else
+          memref::CopyOp::create(rb, loc, v, host);
         Value typed = host;
         if (host.getType() != type)
           typed = memref::CastOp::create(rb, loc, type, host);

@@ -3,15 +3,17 @@
 memref.global "private" constant @w : memref<2x3xf32> = dense<1.0>
 
 // Entry points keep host-memory arguments and results: the argument is
-// copied into managed memory first, every buffer is managed memory, weights
-// come from the runtime's upload cache, buffer copies become kernels
-// (linalg.copy), and the result is copied out into a host buffer before the
-// device buffers are freed.
+// copied into managed memory first (gpu.memcpy, in stream order), every
+// buffer is managed memory, weights come from the runtime's upload cache,
+// buffer copies become kernels (linalg.copy), and the result is copied out
+// into a host buffer before the device buffers go back to the pool. Frees
+// do not wait.
 // CHECK-LABEL: func.func private @tfm_cuda_constant_r2_f32(memref<?x?xf32>) -> memref<?x?xf32> attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[ARG:.*]]: memref<2x3xf32>) -> memref<2x3xf32>
 // CHECK: %[[STAGED:.*]] = gpu.alloc host_shared () : memref<2x3xf32>
-// CHECK: memref.copy %[[ARG]], %[[STAGED]]
+// CHECK: %[[S0:.*]] = gpu.wait async
+// CHECK: gpu.memcpy async [%[[S0]]] %[[STAGED]], %[[ARG]] : memref<2x3xf32>, memref<2x3xf32>
 // CHECK: %[[HOSTW:.*]] = memref.get_global @w
 // CHECK: %[[DYN:.*]] = memref.cast %[[HOSTW]] : memref<2x3xf32> to memref<?x?xf32>
 // CHECK: %[[DEVW:.*]] = call @tfm_cuda_constant_r2_f32(%[[DYN]])
@@ -21,10 +23,11 @@ memref.global "private" constant @w : memref<2x3xf32> = dense<1.0>
 // CHECK: linalg.generic {{.*}} ins(%[[STAGED]] : memref<2x3xf32>) outs(%[[BUF]] : memref<2x3xf32>)
 // CHECK: %[[TMP:.*]] = gpu.alloc host_shared () : memref<2x3xf32>
 // CHECK: %[[T0:.*]] = gpu.wait async
-// CHECK: %[[T1:.*]] = gpu.dealloc async [%[[T0]]] %[[TMP]]
-// CHECK: gpu.wait [%[[T1]]]
+// CHECK: gpu.dealloc async [%[[T0]]] %[[TMP]]
+// CHECK-NOT: gpu.wait [
 // CHECK: %[[HOST:.*]] = memref.alloc() : memref<2x3xf32>
-// CHECK: memref.copy %[[BUF]], %[[HOST]]
+// CHECK: %[[S1:.*]] = gpu.wait async
+// CHECK: gpu.memcpy async [%[[S1]]] %[[HOST]], %[[BUF]] : memref<2x3xf32>, memref<2x3xf32>
 // CHECK: gpu.dealloc async {{.*}} %[[BUF]]
 // CHECK: gpu.dealloc async {{.*}} %[[STAGED]]
 // CHECK: return %[[HOST]]
@@ -63,12 +66,27 @@ func.func private @block(%x: memref<?xf32>, %n: index) -> memref<?xf32> {
 // CHECK-LABEL: func.func @identity(
 // CHECK: %[[S:.*]] = gpu.alloc host_shared
 // CHECK: %[[H:.*]] = memref.alloc(
-// CHECK: memref.copy %[[S]], %[[H]]
+// CHECK: gpu.memcpy async [%{{.*}}] %[[H]], %[[S]]
 // CHECK-COUNT-1: gpu.dealloc
 // CHECK-NOT: gpu.dealloc
 // CHECK: return %[[H]]
 func.func @identity(%x: memref<?xf32>) -> memref<?xf32> {
   return %x : memref<?xf32>
+}
+
+// -----
+
+// A strided view is copied out by the host (tfm-gpu-async waits first).
+// CHECK-LABEL: func.func @strided_result(
+// CHECK: %[[H:.*]] = memref.alloc() : memref<2x2xf32>
+// CHECK-NOT: gpu.memcpy
+// CHECK: memref.copy %{{.*}}, %[[H]] : memref<2x2xf32, strided<[?, ?], offset: ?>> to memref<2x2xf32>
+func.func @strided_result(%x: memref<2x3xf32>) -> memref<2x2xf32, strided<[?, ?], offset: ?>> {
+  %b = memref.alloc() : memref<2x3xf32>
+  linalg.copy ins(%x : memref<2x3xf32>) outs(%b : memref<2x3xf32>)
+  %v = memref.subview %b[0, 0] [2, 2] [1, 1] : memref<2x3xf32> to memref<2x2xf32, strided<[3, 1]>>
+  %c = memref.cast %v : memref<2x2xf32, strided<[3, 1]>> to memref<2x2xf32, strided<[?, ?], offset: ?>>
+  return %c : memref<2x2xf32, strided<[?, ?], offset: ?>>
 }
 
 // -----
