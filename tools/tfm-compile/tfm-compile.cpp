@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringFlags.h"
 #include "tfm/Compiler/Compiler.h"
 
 #include "mlir/IR/AsmState.h"
@@ -82,21 +83,7 @@ static cl::opt<std::string>
               cl::desc("Write the optimised model's statistics (tfm-stats "
                        "JSON) to this file ('-' for stdout)"),
               cl::value_desc("path"), cl::init(""), cl::cat(compileCat));
-static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
-                                   cl::desc("cpu: lower matmuls to loops "
-                                            "instead of calling the tuned GEMM"),
-                                   cl::cat(compileCat));
-static cl::opt<bool> noPlanBuffers(
-    "no-plan-buffers",
-    cl::desc("Allocate every temporary on its own instead of placing each "
-             "function's temporaries in one arena by lifetime"),
-    cl::cat(compileCat));
-static cl::opt<std::string> attention(
-    "attention",
-    cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
-             "the cuda default) or unfused (two GEMMs and a softmax, the cpu "
-             "default)"),
-    cl::init(""), cl::cat(compileCat));
+static LoweringFlags loweringFlags(compileCat);
 
 static cl::opt<bool> printRemarks("print-remarks",
                                   cl::desc("Print the passes' remarks (what "
@@ -137,12 +124,8 @@ int main(int argc, char **argv) {
   options.chip = chip;
   options.passes = passes;
   options.entry = entry;
-  options.runtimeGemm = !noRuntimeGemm;
-  options.planBuffers = !noPlanBuffers;
-  llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
-  if (!fused)
-    return fail(llvm::toString(fused.takeError()));
-  options.fusedAttention = *fused;
+  if (llvm::Error err = loweringFlags.apply(options))
+    return fail(llvm::toString(std::move(err)));
   options.gpuFormat = gpuFormat;
   if (!gpuFormat.empty() && options.target != CompileTarget::CUDA)
     return fail("--gpu-format needs --target=cuda");

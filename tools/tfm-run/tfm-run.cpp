@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringFlags.h"
 #include "tfm/Execution/CPUExecutor.h"
 #include "tfm/InitAll.h"
 #include "tfm/Runtime/Npy.h"
@@ -81,21 +82,7 @@ static cl::opt<std::string>
     cudaChip("chip", cl::desc("--device=cuda: the GPU architecture (default "
                               "sm_90a)"),
              cl::init("sm_90a"), cl::cat(runCat));
-static cl::opt<bool> noRuntimeGemm("no-runtime-gemm",
-                                   cl::desc("Lower matmuls to loops instead of "
-                                            "calling the tuned GEMM"),
-                                   cl::cat(runCat));
-static cl::opt<bool> noPlanBuffers(
-    "no-plan-buffers",
-    cl::desc("Allocate every temporary on its own instead of placing each "
-             "function's temporaries in one arena by lifetime"),
-    cl::cat(runCat));
-static cl::opt<std::string> attention(
-    "attention",
-    cl::desc("How tfm.attention runs: fused (one online-softmax loop nest, "
-             "the CUDA default) or unfused (two GEMMs and a softmax, the CPU "
-             "default)"),
-    cl::init(""), cl::cat(runCat));
+static LoweringFlags loweringFlags(runCat);
 
 namespace {
 constexpr int kExitMismatch = 1;
@@ -231,12 +218,8 @@ int main(int argc, char **argv) {
     if (!module)
       return fail("could not parse " + inputFile);
     CPUExecutableOptions options;
-    options.runtimeGemm = !noRuntimeGemm;
-    options.planBuffers = !noPlanBuffers;
-    llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
-    if (!fused)
-      return fail(llvm::toString(fused.takeError()));
-    options.fusedAttention = *fused;
+    if (llvm::Error err = loweringFlags.apply(options))
+      return fail(llvm::toString(std::move(err)));
     if (device == "cuda") {
       CUDATargetOptions cuda;
       cuda.chip = cudaChip;
