@@ -71,10 +71,8 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass()); // clones -> alloc + copy
-  if (planBuffers) {
-    pm.addPass(createCanonicalizerPass()); // folds dims of fresh buffers
+  if (planBuffers)
     pm.addNestedPass<func::FuncOp>(tfm::createTfmPlanBuffers());
-  }
 }
 
 /// Structured control flow -> cf, and views -> strided metadata: the
