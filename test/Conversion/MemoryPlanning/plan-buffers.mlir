@@ -1,4 +1,9 @@
 // RUN: tfm-opt %s --pass-pipeline='builtin.module(func.func(tfm-plan-buffers))' --split-input-file | FileCheck %s
+// RUN: not tfm-opt %s --pass-pipeline='builtin.module(func.func(tfm-plan-buffers{alignment=8}))' --split-input-file 2>&1 | FileCheck %s --check-prefix=ALIGN
+// RUN: not tfm-opt %s --pass-pipeline='builtin.module(func.func(tfm-plan-buffers{alignment=48}))' --split-input-file 2>&1 | FileCheck %s --check-prefix=ALIGN48
+
+// ALIGN: plan-buffers.mlir:{{[0-9]+}}:1: error: tfm-plan-buffers: alignment must be a power of two of at least 16, got 8
+// ALIGN48: error: tfm-plan-buffers: alignment must be a power of two of at least 16, got 48
 
 // A chain of three 1 KiB temporaries freed at the end (as ownership-based
 // deallocation leaves them): %a is last used by the copy into %b, so %c can
