@@ -218,12 +218,20 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
-  // Kernels -> NVVM. exp, tanh and erf become polynomials, as on the CPU, so
-  // the common activations need no libdevice.
+  // Kernels -> NVVM. Math becomes polynomials (exp, tanh and erf the same as
+  // on the CPU) and single PTX instructions, so that the PTX is the same with
+  // or without a CUDA Toolkit; whatever still needs libdevice (f64
+  // transcendentals) is an error when there is none.
+  std::string toolkit = options.toolkit.empty() ? defaultCUDAToolkitPath()
+                                                : std::string(options.toolkit);
   OpPassManager &kernelPm = pm.nest<gpu::GPUModuleOp>();
   kernelPm.addPass(createStripDebugInfoPass());
-  kernelPm.addPass(tfm::createTfmPolynomialMath());
+  kernelPm.addPass(tfm::createTfmGPUNativeMath());
   kernelPm.addPass(createConvertGpuOpsToNVVMOps());
+  tfm::TfmGPUResolveLibdeviceOptions libdevice;
+  if (!toolkit.empty())
+    libdevice.libdevice = toolkit + "/nvvm/libdevice/libdevice.10.bc";
+  kernelPm.addPass(tfm::createTfmGPUResolveLibdevice(libdevice));
   kernelPm.addPass(createCanonicalizerPass());
   kernelPm.addPass(createCSEPass());
   kernelPm.addPass(createReconcileUnrealizedCastsPass());
@@ -234,8 +242,7 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   binary.compilationTarget = options.format == "cubin"    ? "bin"
                              : options.format == "fatbin" ? "fatbin"
                                                           : "isa";
-  binary.toolkitPath = options.toolkit.empty() ? defaultCUDAToolkitPath()
-                                               : std::string(options.toolkit);
+  binary.toolkitPath = toolkit;
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());

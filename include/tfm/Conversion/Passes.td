@@ -338,4 +338,63 @@ def TfmGPUAsync : Pass<"tfm-gpu-async", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def TfmGPUNativeMath : Pass<"tfm-gpu-native-math"> {
+  let summary = "Expand kernel math into arithmetic and one-instruction math ops";
+  let description = [{
+    `convert-gpu-to-nvvm` turns every `math` op into a call into CUDA's
+    libdevice (`__nv_sinf`, `__nv_powf`, ...), which only a CUDA Toolkit
+    provides: without one, the PTX names functions nobody defines. Run on
+    kernel code (scalars and vectors; tensors are left alone) before that
+    conversion, this pass leaves only math ops that are one PTX instruction
+    (`absf`, `floor`, `ceil`, `trunc`, `round`, `roundeven`, `sqrt`, `fma`,
+    `copysign`, and `arith.remf`), which `tfm-gpu-resolve-libdevice` maps to
+    LLVM intrinsics after the conversion:
+
+    - `math.rsqrt` becomes `1 / sqrt` (correctly rounded, unlike
+      libdevice's `rsqrt.approx`);
+    - `math.sin` and `math.cos` (f32) reduce their argument by pi/2 with a
+      three-part Cody-Waite constant and evaluate minimax polynomials: within
+      one ulp for |x| up to 1e5, which covers rotary angles;
+    - `math.powf` (f32) is `exp(y * log|x|)` with the sign of a negative base
+      raised to an odd integer, NaN for a negative base and a non-integer
+      exponent, and `x^0 = 1^y = 1`; constant exponents such as 2, 3 or 0.5
+      become multiplications and square roots first;
+    - `log`, `log2`, `log1p`, `expm1`, `exp`, `tanh`, `erf`, `erfc`, `atan`,
+      `atan2`, `asin`, `acos` and `cbrt` (f32) use the math dialect's
+      polynomial approximations; `tan`, `sinh`, `cosh`, `asinh`, `acosh` and
+      `atanh` are expanded into those;
+    - f16 and bf16 math is computed in f32.
+
+    Everything it produces is ordinary arithmetic that the CPU can run too,
+    which is how tfm's tests measure its accuracy. f64 transcendentals stay
+    (libdevice's).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def TfmGPUResolveLibdevice : Pass<"tfm-gpu-resolve-libdevice", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Replace libdevice calls that are one PTX instruction; reject the rest without libdevice";
+  let description = [{
+    Runs on a `gpu.module` after `convert-gpu-to-nvvm`. Calls to libdevice
+    functions that are a single PTX instruction (`__nv_fabsf`, `floorf`,
+    `ceilf`, `truncf`, `roundf`, `rintf`, `sqrtf`, `fmaf`, `copysignf`,
+    `fmodf`, `rsqrtf` as `1 / sqrt`, their f64 forms, and `__nv_abs`,
+    `__nv_llabs`) become the LLVM intrinsics NVPTX selects those
+    instructions from, and their declarations go. The PTX is then the same
+    with or without a CUDA Toolkit.
+
+    If a kernel still calls libdevice (f64 transcendentals, say) and
+    `libdevice` does not name an existing file, the pass reports which
+    kernel calls which function and fails, instead of letting PTX with
+    undefined functions through to the driver.
+  }];
+  let options = [
+    Option<"libdevice", "libdevice", "std::string", /*default=*/"\"\"",
+           "Path of libdevice.10.bc (empty: not available)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // TFM_CONVERSION_PASSES_TD
