@@ -195,12 +195,6 @@ struct Compiler::Impl {
   }
 
   llvm::Error checkTarget(const CompileOptions &options) {
-    if (options.precision != Precision::F32)
-      return makeError("--precision=" + stringifyPrecision(options.precision) +
-                       ": tfm computes in the model's own element types "
-                       "(an f16/bf16 model runs in f16/bf16 with f32 "
-                       "accumulation); converting an f32 model is not "
-                       "supported, so only f32 is accepted");
     if (options.target == CompileTarget::CUDA) {
       TfmToCUDAPipelineOptions cuda;
       if (llvm::Error err = cudaPipelineOptions(cudaTarget(options), cuda))
@@ -366,6 +360,14 @@ llvm::Error Compiler::optimize(ModuleOp module, const CompileOptions &options) {
   llvm::StringRef inner = llvm::StringRef(text).trim();
   if (inner.consume_front("builtin.module(") && !inner.consume_back(")"))
     return makeError("--passes: '" + text + "' has an unbalanced builtin.module(");
+  // --precision converts after the optimisations, which see f32 weights.
+  std::string pipeline = inner.str();
+  if (options.precision != Precision::F32) {
+    pipeline += pipeline.empty() ? "" : ",";
+    pipeline += "tfm-convert-precision{precision=" +
+                stringifyPrecision(options.precision).str() + "},canonicalize,cse";
+  }
+  inner = pipeline;
   if (inner.empty())
     return llvm::Error::success();
   PassManager pm(&impl->context);

@@ -47,7 +47,9 @@ static cl::opt<std::string>
          cl::init(""), cl::cat(compileCat));
 static cl::opt<std::string>
     precision("precision",
-              cl::desc("Compute precision: f32 (default), f16, bf16"),
+              cl::desc("Compute type of the transformer ops: f32 (default: "
+                       "as given), bf16 or f16 (f32 accumulation; the "
+                       "interface stays f32)"),
               cl::init("f32"), cl::cat(compileCat));
 static cl::opt<char>
     optLevel("O",

@@ -5,6 +5,7 @@
 // tfm-run FILE(.mlir|.mlirbc|artifact) [--entry=NAME] [--input=PATH.npy]...
 //   [--random-inputs --seed=N --dim=NAME=VALUE...] [--output=PATH.npy]...
 //   [--expected=PATH.npy]... [--atol=A --rtol=R] [--repeat=N] [--device=cpu]
+//   [--precision=f32|bf16|f16]
 //
 // Exit status: 0 success, 1 outputs differ from --expected, 2 bad usage or
 // input (missing file, malformed .npy, wrong count/shape/dtype, a module
@@ -21,6 +22,8 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
@@ -82,6 +85,12 @@ static cl::opt<std::string>
     cudaChip("chip", cl::desc("--device=cuda: the GPU architecture (default "
                               "sm_90a)"),
              cl::init("sm_90a"), cl::cat(runCat));
+static cl::opt<std::string>
+    precision("precision",
+              cl::desc("MLIR input: compute the transformer ops in f32 (as "
+                       "given, the default), bf16 or f16 "
+                       "(tfm-convert-precision); the interface stays"),
+              cl::init("f32"), cl::cat(runCat));
 static LoweringFlags loweringFlags(runCat);
 
 namespace {
@@ -209,6 +218,9 @@ int main(int argc, char **argv) {
 
   llvm::Expected<std::unique_ptr<CPUExecutable>> exe = nullptr;
   if (CPUExecutable::looksLikeObject(file->getBuffer())) {
+    if (precision != "f32")
+      return fail("--precision applies to MLIR input; an artifact computes in "
+                  "the precision tfm-compile gave it");
     // An artifact from tfm-compile: its one entry unless --entry names one.
     exe = CPUExecutable::load(std::move(file),
                               entry.getNumOccurrences() ? entry.getValue() : "");
@@ -217,6 +229,17 @@ int main(int argc, char **argv) {
     OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
       return fail("could not parse " + inputFile);
+    if (precision != "f32") {
+      registerAllPasses();
+      if (precision != "bf16" && precision != "f16")
+        return fail("--precision=" + precision + ": expected f32, bf16 or f16");
+      PassManager pm(&context);
+      if (failed(parsePassPipeline("tfm-convert-precision{precision=" +
+                                       precision + "},canonicalize,cse",
+                                   pm)) ||
+          failed(pm.run(*module)))
+        return fail("--precision=" + precision + ": conversion failed");
+    }
     CPUExecutableOptions options;
     if (llvm::Error err = loweringFlags.apply(options))
       return fail(llvm::toString(std::move(err)));

@@ -72,8 +72,10 @@ struct CompileOptions {
   /// cuda: the GPU binary embedded in the artifact (ptx, cubin, fatbin);
   /// empty: cubin when the CUDA Toolkit is found, else ptx.
   std::string gpuFormat;
-  /// Element type the model computes in. The CPU target runs a model in
-  /// the types it was imported with (f32).
+  /// Element type the transformer ops compute in. f32 keeps the model's
+  /// own types; f16 and bf16 convert an f32 model after optimisation
+  /// (tfm-convert-precision: weights and activations narrow, accumulation
+  /// and norm/softmax statistics f32, the entry's interface unchanged).
   Precision precision = Precision::F32;
   /// 0: lower the model as imported; 1: raise it to the tfm tier; 2 and 3:
   /// also the exact simplifications (fold identity weights, fuse parallel

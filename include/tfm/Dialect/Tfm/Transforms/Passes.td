@@ -327,4 +327,36 @@ def TfmMassiveActivationsToBias
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def TfmConvertPrecision : Pass<"tfm-convert-precision", "::mlir::ModuleOp"> {
+  let summary = "Compute an f32 model's transformer ops in bf16 or f16";
+  let description = [{
+    Mixed-precision inference for a model exported in f32: every transformer
+    op (`tfm.linear`, `attention`, `norm`, `activation`, `residual`,
+    `embedding`, `rotary`) computes in `precision`, with the accumulation
+    and statistics of its lowering in f32 as for a model exported in that
+    type. Its f32 tensor operands are truncated (constant weights are
+    converted once, at compile time) and its results extended back to f32
+    where an op that stays f32 reads them; the casts then cancel between
+    converted ops, also across `tfm.block` boundaries, so the residual stream
+    flows in `precision` from block to block. Everything else (position and
+    mask arithmetic, rotary tables' angles, the entry's arguments and
+    results) stays f32: the compiled model has the same interface.
+
+    Float attention masks are truncated with saturation: a finite mask
+    value (such as the f32 minimum HF uses for padding) stays finite
+    instead of becoming -inf, so a fully masked row averages rather than
+    turning the whole sequence into NaN.
+
+    Warns when the module has no f32 transformer op (the model is not
+    raised, or already computes in a narrow type).
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
+           "The compute type of transformer ops: bf16 or f16">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // TFM_DIALECT_TFM_TRANSFORMS_PASSES_TD

@@ -1,0 +1,112 @@
+// RUN: tfm-opt %s --tfm-convert-precision --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: tfm-opt %s --tfm-convert-precision=precision=f16 --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=F16
+// RUN: not tfm-opt %s --tfm-convert-precision=precision=fp8 --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: error: tfm-convert-precision: precision 'fp8' is not bf16 or f16
+
+!act = tensor<?x?x64xf32>
+
+// Two pre-LN blocks: weights become bf16 constants, the residual stream
+// crosses blocks in bf16, the entry keeps its f32 interface, and the f32
+// mask is truncated once with saturation.
+// CHECK-LABEL: func.func @two_blocks
+// CHECK-SAME: (%[[IDS:.*]]: tensor<?x?xi64>, %[[MASK:.*]]: tensor<?x1x?x?xf32>) -> tensor<?x?x128xf32>
+// CHECK-DAG: %[[WTE:.*]] = arith.constant dense<2.001950e-02> : tensor<128x64xbf16>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<1.000980e-02> : tensor<64x64xbf16>
+// CHECK-DAG: %[[LOWEST:.*]] = arith.constant -3.38953139E+38 : f32
+// CHECK: %[[NARROW_MASK:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[MASK]] : tensor<?x1x?x?xf32>) outs(%{{.*}} : tensor<?x1x?x?xbf16>)
+// CHECK: %[[CLAMPED:.*]] = arith.maximumf %{{.*}}, %[[LOWEST]] : f32
+// CHECK: arith.truncf %[[CLAMPED]] : f32 to bf16
+// CHECK-NOT: linalg.generic
+// CHECK: %[[TOK:.*]] = tfm.embedding %[[IDS]], %[[WTE]] : (tensor<?x?xi64>, tensor<128x64xbf16>) -> tensor<?x?x64xbf16>
+// CHECK: %[[H0:.*]] = tfm.block pre_ln(%[[TOK]]) {layer = 0 : i64} : (tensor<?x?x64xbf16>) -> tensor<?x?x64xbf16>
+// CHECK-NOT: arith.truncf
+// CHECK-NOT: arith.extf
+// CHECK: tfm.norm layer %{{.*}} : (tensor<?x?x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<?x?x64xbf16>
+// CHECK: tfm.linear %{{.*}}, %[[W]], %{{.*}} : (tensor<?x?x64xbf16>, tensor<64x64xbf16>, tensor<64xbf16>) -> tensor<?x?x64xbf16>
+// CHECK: tfm.attention {{.*}} mask(%[[NARROW_MASK]]) {{.*}} -> tensor<?x?x64xbf16>
+// CHECK: tfm.activation gelu_tanh %{{.*}} : tensor<?x?x256xbf16>
+// CHECK: tfm.yield %{{.*}} : tensor<?x?x64xbf16>
+// CHECK: %[[H1:.*]] = tfm.block pre_ln(%[[H0]]) {layer = 1 : i64} : (tensor<?x?x64xbf16>) -> tensor<?x?x64xbf16>
+// CHECK: tfm.attention {{.*}} mask(%[[NARROW_MASK]])
+// CHECK: %[[LOGITS:.*]] = tfm.linear %[[H1]], %{{.*}} : (tensor<?x?x64xbf16>, tensor<64x128xbf16>) -> tensor<?x?x128xbf16>
+// CHECK: %[[OUT:.*]] = arith.extf %[[LOGITS]] : tensor<?x?x128xbf16> to tensor<?x?x128xf32>
+// CHECK: return %[[OUT]]
+
+// F16-LABEL: func.func @two_blocks
+// F16: arith.constant -6.550400e+04 : f32
+// F16: tfm.block pre_ln(%{{.*}}) {layer = 0 : i64} : (tensor<?x?x64xf16>) -> tensor<?x?x64xf16>
+// F16: arith.extf %{{.*}} : tensor<?x?x128xf16> to tensor<?x?x128xf32>
+func.func @two_blocks(%ids: tensor<?x?xi64>, %mask: tensor<?x1x?x?xf32>) -> tensor<?x?x128xf32> {
+  %wte = arith.constant dense<0.02> : tensor<128x64xf32>
+  %head = arith.constant dense<0.03> : tensor<64x128xf32>
+  %tok = tfm.embedding %ids, %wte : (tensor<?x?xi64>, tensor<128x64xf32>) -> !act
+  %h0 = tfm.block pre_ln (%tok) {layer = 0 : i64} : (!act) -> !act {
+  ^bb0(%x: !act):
+    %g = arith.constant dense<1.0> : tensor<64xf32>
+    %b = arith.constant dense<0.0> : tensor<64xf32>
+    %w = arith.constant dense<0.01> : tensor<64x64xf32>
+    %bias = arith.constant dense<0.001> : tensor<64xf32>
+    %wfc = arith.constant dense<0.015> : tensor<64x256xf32>
+    %wpr = arith.constant dense<0.016> : tensor<256x64xf32>
+    %n1 = tfm.norm layer %x scale(%g) shift(%b) {epsilon = 1.0e-5 : f64}
+        : (!act, tensor<64xf32>, tensor<64xf32>) -> !act
+    %q = tfm.linear %n1, %w, %bias : (!act, tensor<64x64xf32>, tensor<64xf32>) -> !act
+    %a = tfm.attention %q, %q, %q mask(%mask) {num_heads = 4 : i64, causal}
+        : (!act, !act, !act, tensor<?x1x?x?xf32>) -> !act
+    %x1 = tfm.residual skip(%x) branches(%a) : (!act, !act) -> !act
+    %u = tfm.linear %x1, %wfc : (!act, tensor<64x256xf32>) -> tensor<?x?x256xf32>
+    %gl = tfm.activation gelu_tanh %u : tensor<?x?x256xf32>
+    %d = tfm.linear %gl, %wpr : (tensor<?x?x256xf32>, tensor<256x64xf32>) -> !act
+    %y = tfm.residual skip(%x1) branches(%d) : (!act, !act) -> !act
+    tfm.yield %y : !act
+  }
+  %h1 = tfm.block pre_ln (%h0) {layer = 1 : i64} : (!act) -> !act {
+  ^bb0(%x: !act):
+    %a = tfm.attention %x, %x, %x mask(%mask) {num_heads = 4 : i64}
+        : (!act, !act, !act, tensor<?x1x?x?xf32>) -> !act
+    %y = tfm.residual skip(%x) branches(%a) : (!act, !act) -> !act
+    tfm.yield %y : !act
+  }
+  %logits = tfm.linear %h1, %head : (!act, tensor<64x128xf32>) -> tensor<?x?x128xf32>
+  return %logits : tensor<?x?x128xf32>
+}
+
+// -----
+
+// What is not a transformer op stays f32: rotary angles and their cos/sin
+// are computed in f32 and truncated where the rotary reads them; an f32 op
+// reading a converted result gets it extended.
+// CHECK-LABEL: func.func @rotary_tables
+// CHECK-SAME: (%[[X:.*]]: tensor<1x?x64xf32>, %[[ANGLES:.*]]: tensor<?x8xf32>)
+// CHECK-DAG: %[[COS:.*]] = math.cos %[[ANGLES]] : tensor<?x8xf32>
+// CHECK-DAG: %[[SIN:.*]] = math.sin %[[ANGLES]] : tensor<?x8xf32>
+// CHECK-DAG: %[[COS16:.*]] = arith.truncf %[[COS]] : tensor<?x8xf32> to tensor<?x8xbf16>
+// CHECK-DAG: %[[SIN16:.*]] = arith.truncf %[[SIN]] : tensor<?x8xf32> to tensor<?x8xbf16>
+// CHECK-DAG: %[[X16:.*]] = arith.truncf %[[X]] : tensor<1x?x64xf32> to tensor<1x?x64xbf16>
+// CHECK: %[[R:.*]] = tfm.rotary half %[[X16]], %[[COS16]], %[[SIN16]] {num_heads = 4 : i64} : (tensor<1x?x64xbf16>, tensor<?x8xbf16>, tensor<?x8xbf16>) -> tensor<1x?x64xbf16>
+// CHECK: %[[WIDE:.*]] = arith.extf %[[R]] : tensor<1x?x64xbf16> to tensor<1x?x64xf32>
+// CHECK: %[[SQ:.*]] = arith.mulf %[[WIDE]], %[[WIDE]] : tensor<1x?x64xf32>
+// CHECK: return %[[SQ]]
+func.func @rotary_tables(%x: tensor<1x?x64xf32>, %angles: tensor<?x8xf32>) -> tensor<1x?x64xf32> {
+  %cos = math.cos %angles : tensor<?x8xf32>
+  %sin = math.sin %angles : tensor<?x8xf32>
+  %r = tfm.rotary half %x, %cos, %sin {num_heads = 4 : i64}
+      : (tensor<1x?x64xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<1x?x64xf32>
+  %sq = arith.mulf %r, %r : tensor<1x?x64xf32>
+  return %sq : tensor<1x?x64xf32>
+}
+
+// -----
+
+// Nothing to convert: a warning, and the module is unchanged.
+// expected-warning @below {{tfm-convert-precision: no f32 transformer op to compute in}}
+module {
+  // CHECK-LABEL: func.func @already_narrow
+  // CHECK: tfm.activation gelu %{{.*}} : tensor<4xbf16>
+  func.func @already_narrow(%x: tensor<4xbf16>) -> tensor<4xbf16> {
+    %0 = tfm.activation gelu %x : tensor<4xbf16>
+    return %0 : tensor<4xbf16>
+  }
+}
