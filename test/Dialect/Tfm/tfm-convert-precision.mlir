@@ -110,3 +110,38 @@ module {
     return %0 : tensor<4xbf16>
   }
 }
+
+// -----
+
+// Data movement between converted ops (the slices of a fused projection, a
+// concatenation, reshapes, leftover ONNX Split/Reshape nodes) moves in bf16:
+// no cast is left between the linear and the ops reading its slices, and
+// only shapes are read from the converted value.
+// CHECK-LABEL: func.func @fused_projection
+// CHECK: %[[QKV:.*]] = tfm.linear {{.*}} -> tensor<2x?x192xbf16>
+// CHECK-NOT: arith.extf
+// CHECK-NOT: arith.truncf
+// CHECK: %[[Q:.*]] = tensor.extract_slice %[[QKV]][0, 0, 0] [2, %{{.*}}, 64] [1, 1, 1] : tensor<2x?x192xbf16> to tensor<2x?x64xbf16>
+// CHECK: %[[SPLIT:.*]]:2 = tfm.onnx_node "Split"(%{{.*}}, %{{.*}}) {{.*}} : (tensor<2x?x128xbf16>, tensor<2xi64>) -> (tensor<2x?x64xbf16>, tensor<2x?x64xbf16>)
+// CHECK: %[[A:.*]] = tfm.attention %[[Q]], %[[SPLIT]]#0, %[[SPLIT]]#1 {{.*}} -> tensor<2x?x64xbf16>
+// CHECK: %[[CAT:.*]] = tensor.concat dim(2) %[[A]], %[[Q]] : (tensor<2x?x64xbf16>, tensor<2x?x64xbf16>) -> tensor<2x?x128xbf16>
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[CAT]] {{\[\[}}0, 1], [2]] : tensor<2x?x128xbf16> into tensor<?x128xbf16>
+// CHECK: %[[OUT:.*]] = tfm.activation gelu %[[FLAT]] : tensor<?x128xbf16>
+// CHECK: %[[WIDE:.*]] = arith.extf %[[OUT]]
+// CHECK: return %[[WIDE]]
+func.func @fused_projection(%x: tensor<2x?x64xf32>) -> tensor<?x128xf32> {
+  %c1 = arith.constant 1 : index
+  %w = arith.constant dense<0.01> : tensor<64x192xf32>
+  %sizes = arith.constant dense<64> : tensor<2xi64>
+  %qkv = tfm.linear %x, %w : (tensor<2x?x64xf32>, tensor<64x192xf32>) -> tensor<2x?x192xf32>
+  %s = tensor.dim %qkv, %c1 : tensor<2x?x192xf32>
+  %q = tensor.extract_slice %qkv[0, 0, 0] [2, %s, 64] [1, 1, 1] : tensor<2x?x192xf32> to tensor<2x?x64xf32>
+  %kv = tensor.extract_slice %qkv[0, 0, 64] [2, %s, 128] [1, 1, 1] : tensor<2x?x192xf32> to tensor<2x?x128xf32>
+  %parts:2 = tfm.onnx_node "Split"(%kv, %sizes) <{node_name = "split", onnx_attrs = {axis = 2 : i64}, version = 14 : i64}> : (tensor<2x?x128xf32>, tensor<2xi64>) -> (tensor<2x?x64xf32>, tensor<2x?x64xf32>)
+  %a = tfm.attention %q, %parts#0, %parts#1 {num_heads = 4 : i64}
+      : (tensor<2x?x64xf32>, tensor<2x?x64xf32>, tensor<2x?x64xf32>) -> tensor<2x?x64xf32>
+  %cat = tensor.concat dim(2) %a, %q : (tensor<2x?x64xf32>, tensor<2x?x64xf32>) -> tensor<2x?x128xf32>
+  %flat = tensor.collapse_shape %cat [[0, 1], [2]] : tensor<2x?x128xf32> into tensor<?x128xf32>
+  %out = tfm.activation gelu %flat : tensor<?x128xf32>
+  return %out : tensor<?x128xf32>
+}

@@ -201,6 +201,109 @@ struct FoldConstantTruncation : OpRewritePattern<arith::TruncFOp> {
   }
 };
 
+/// The source of `value` if it is an arith.extf of a tensor.
+Value extensionSource(Value value) {
+  auto extension = value.getDefiningOp<arith::ExtFOp>();
+  return extension && isa<RankedTensorType>(extension.getType())
+             ? extension.getIn()
+             : Value();
+}
+
+/// How many leading operands of `op` carry the data it moves without
+/// computing on it (the rest are offsets, shapes, indices), or 0 if it is
+/// not pure data movement.
+unsigned numMovedOperands(Operation *op) {
+  if (isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp,
+          tensor::CollapseShapeOp>(op))
+    return 1;
+  if (isa<tensor::ConcatOp>(op))
+    return op->getNumOperands();
+  // Imported ONNX nodes that raising left in place.
+  auto node = dyn_cast<OnnxNodeOp>(op);
+  if (!node || !node.getDomain().empty())
+    return 0;
+  StringRef type = node.getOpType();
+  if (type == "Concat")
+    return op->getNumOperands();
+  return llvm::is_contained({"Reshape", "Squeeze", "Unsqueeze", "Transpose",
+                             "Slice", "Split", "Flatten", "Identity", "Expand",
+                             "Gather", "Tile"},
+                            type)
+             ? 1
+             : 0;
+}
+
+/// Data movement commutes with extension: op(extf(x)) = extf(op(x)), so
+/// slices of a fused projection, reshapes and concatenations of converted
+/// results move their casts past themselves, where they cancel against the
+/// truncation of the next converted op.
+struct MoveExtensionPastDataMovement : RewritePattern {
+  MoveExtensionPastDataMovement(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    unsigned numMoved = numMovedOperands(op);
+    if (numMoved == 0)
+      return failure();
+    Type narrow, wide;
+    SmallVector<Value> sources;
+    for (Value operand : op->getOperands().take_front(numMoved)) {
+      Value source = extensionSource(operand);
+      if (!source)
+        return failure();
+      Type element = cast<RankedTensorType>(source.getType()).getElementType();
+      if (narrow && element != narrow)
+        return failure();
+      narrow = element;
+      wide = cast<RankedTensorType>(operand.getType()).getElementType();
+      sources.push_back(source);
+    }
+    // Every result is moved data of the operands' type.
+    if (!llvm::all_of(op->getResultTypes(), [&](Type type) {
+          auto tensor = dyn_cast<RankedTensorType>(type);
+          return tensor && tensor.getElementType() == wide;
+        }))
+      return failure();
+    Operation *moved = rewriter.clone(*op);
+    rewriter.modifyOpInPlace(moved, [&] {
+      for (auto [index, source] : llvm::enumerate(sources))
+        moved->setOperand(index, source);
+      for (OpResult result : moved->getResults())
+        result.setType(cast<RankedTensorType>(result.getType()).clone(narrow));
+    });
+    SmallVector<Value> extended;
+    for (auto [old, result] :
+         llvm::zip_equal(op->getResults(), moved->getResults()))
+      extended.push_back(
+          arith::ExtFOp::create(rewriter, op->getLoc(), old.getType(), result));
+    rewriter.replaceOp(op, extended);
+    return success();
+  }
+};
+
+/// Only the shape of an extension is read: read the source's.
+struct ReadShapeBeforeExtension : RewritePattern {
+  ReadShapeBeforeExtension(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    bool shapeOnly = false;
+    if (isa<tensor::DimOp>(op))
+      shapeOnly = true;
+    else if (auto node = dyn_cast<OnnxNodeOp>(op))
+      shapeOnly = node.getOpType() == "Shape" && node.getDomain().empty();
+    if (!shapeOnly || op->getNumOperands() == 0)
+      return failure();
+    Value source = extensionSource(op->getOperand(0));
+    if (!source)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op->setOperand(0, source); });
+    return success();
+  }
+};
+
 /// A block result yielded as extf(x) becomes x's type; the extension moves
 /// after the block.
 struct NarrowBlockResults : OpRewritePattern<BlockOp> {
@@ -307,8 +410,9 @@ struct TfmConvertPrecisionPass
       convertOp(op, narrow, masks);
 
     RewritePatternSet patterns(context);
-    patterns.add<CancelRoundTrip, FoldConstantTruncation, NarrowBlockResults,
-                 NarrowBlockInputs>(context);
+    patterns.add<CancelRoundTrip, FoldConstantTruncation,
+                 MoveExtensionPastDataMovement, ReadShapeBeforeExtension,
+                 NarrowBlockResults, NarrowBlockInputs>(context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -337,7 +337,9 @@ def TfmConvertPrecision : Pass<"tfm-convert-precision", "::mlir::ModuleOp"> {
     type. Its f32 tensor operands are truncated (constant weights are
     converted once, at compile time) and its results extended back to f32
     where an op that stays f32 reads them; the casts then cancel between
-    converted ops, also across `tfm.block` boundaries, so the residual stream
+    converted ops, also across `tfm.block` boundaries and across pure data
+    movement (slices of a fused projection, reshapes, concatenations, the
+    ONNX `Split`/`Reshape`/... nodes raising left), so the residual stream
     flows in `precision` from block to block. Everything else (position and
     mask arithmetic, rotary tables' angles, the entry's arguments and
     results) stays f32: the compiled model has the same interface.
