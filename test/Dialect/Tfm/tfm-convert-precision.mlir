@@ -145,3 +145,18 @@ func.func @fused_projection(%x: tensor<2x?x64xf32>) -> tensor<?x128xf32> {
   %out = tfm.activation gelu %flat : tensor<?x128xf32>
   return %out : tensor<?x128xf32>
 }
+
+// -----
+
+// Weights round to nearest, ties to even; NaN stays NaN, what overflows the
+// narrow type becomes infinity.
+// CHECK-LABEL: func.func @rounding
+// CHECK: arith.constant dense<[1.000000e+00, 1.000000e+00, 1.015630e+00, 0x7FC0, 0x7F80, 0x7F80]> : tensor<6xbf16>
+// F16-LABEL: func.func @rounding
+// F16: arith.constant dense<[1.000000e+00, 1.003910e+00, 1.011720e+00, 0x7E00, 0x7C00, 0x7C00]> : tensor<6xf16>
+func.func @rounding(%x: tensor<2x4xf32>) -> tensor<2x6xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x6xf32>
+  %b = arith.constant dense<[1.0, 1.00390625, 1.01171875, 0x7FC00000, 0x7F800000, 3.4e38]> : tensor<6xf32>
+  %y = tfm.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x6xf32>, tensor<6xf32>) -> tensor<2x6xf32>
+  return %y : tensor<2x6xf32>
+}
