@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HelpOptions.h"
 #include "LoweringFlags.h"
 #include "tfm/Compiler/Compiler.h"
 
@@ -97,22 +98,6 @@ static int fail(const llvm::Twine &msg) {
   return 1;
 }
 
-/// Keeps --help to the driver's options, MLIR's (--mlir-*) and the generic
-/// ones (--help, --version): the hundreds of LLVM back-end options linked in
-/// still work but are listed only by --help-hidden.
-static void hideBackEndOptions() {
-  for (auto &entry : cl::getRegisteredOptions()) {
-    cl::Option *option = entry.second;
-    bool shown = entry.first.starts_with("mlir-") ||
-                 llvm::any_of(option->Categories, [](cl::OptionCategory *c) {
-                   return c == &compileCat ||
-                          c->getName() == "Generic Options";
-                 });
-    if (!shown)
-      option->setHiddenFlag(cl::Hidden);
-  }
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Before the pass-manager options, whose parsers list the passes.
@@ -121,7 +106,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  hideBackEndOptions();
+  hideBackEndOptions(compileCat);
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfm-compile: import a transformer model, optimise it, and compile it "

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HelpOptions.h"
 #include "tfm/InitAll.h"
 #include "tfm/Support/Location.h"
 #include "tfm/Target/ONNX/ImportONNX.h"
@@ -57,7 +58,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  tfm::hideBackEndOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "tfm translation driver\n");
 
   if (translation == Translation::None) {
