@@ -90,6 +90,13 @@ std::optional<Tensor> fromConstant(ElementsAttr attr) {
     } else if (et.isInteger(64) && d.size() == size_t(n) * 8) {
       const int64_t *f = reinterpret_cast<const int64_t *>(d.data());
       t.data.assign(f, f + n);
+    } else if ((et.isBF16() || et.isF16()) && d.size() == size_t(n) * 2) {
+      // Models exported in bf16/f16 keep their constants in that type.
+      const auto &semantics = cast<FloatType>(et).getFloatSemantics();
+      const uint16_t *h = reinterpret_cast<const uint16_t *>(d.data());
+      t.data.reserve(n);
+      for (int64_t i = 0; i < n; ++i)
+        t.data.push_back(APFloat(semantics, APInt(16, h[i])).convertToDouble());
     } else {
       return std::nullopt;
     }
@@ -557,8 +564,15 @@ constexpr int64_t kLengths[] = {1, 2, 3, 5, 8};
 } // namespace
 
 MaskKind mlir::tfm::classifyMask(Value mask, SymbolicShapes &shapes, int64_t prefix) {
-  bool boolean = cast<ShapedType>(mask.getType()).getElementType().isInteger(1);
-  for (int64_t n : kLengths) {
+  auto type = cast<ShapedType>(mask.getType());
+  bool boolean = type.getElementType().isInteger(1);
+  // A mask of static length (an export at a fixed sequence length, whose
+  // causal mask is folded to a constant) exists only at that length.
+  SmallVector<int64_t> lengths(std::begin(kLengths), std::end(kLengths));
+  if (type.hasRank() && type.getRank() >= 2 &&
+      !ShapedType::isDynamic(type.getShape()[type.getRank() - 2]))
+    lengths.assign({type.getShape()[type.getRank() - 2]});
+  for (int64_t n : lengths) {
     std::optional<Tensor> m = evaluateAt(mask, shapes, n);
     if (!m || m->shape.size() < 2 || m->shape.back() != prefix + n ||
         m->shape[m->shape.size() - 2] != n)
@@ -609,6 +623,60 @@ Term classifyTerm(Value v, SymbolicShapes &shapes) {
     kind = t;
   }
   return kind.value_or(Term::Other);
+}
+
+/// A constant matrix term of a model exported at a static length T: the
+/// exporter folded `c_h·I` or `c_h·C` into one [.., H, T, T] (or [T, T])
+/// constant. Returns its kind and per-head factor `c_h`, or nullopt. Entries
+/// are compared within the constant's own rounding (bf16/f16 exports round
+/// `c_h/(i+1)`).
+std::optional<std::pair<Term, std::vector<double>>>
+classifyConstantTerm(ElementsAttr attr, int64_t heads, int64_t length) {
+  std::optional<Tensor> t = fromConstant(attr);
+  if (!t || t->shape.size() < 2 || length < 2 || t->shape.back() != length ||
+      t->shape[t->shape.size() - 2] != length)
+    return std::nullopt;
+  // Leading dims all 1 (one matrix for every head), or [.., H, T, T].
+  ArrayRef<int64_t> lead = ArrayRef<int64_t>(t->shape).drop_back(2);
+  int64_t slices = 1;
+  for (int64_t d : lead)
+    slices *= d;
+  if (slices != 1 && (slices != heads || lead.back() != heads))
+    return std::nullopt;
+  Type element = attr.getElementType();
+  double tolerance = element.isF32() || element.isF64() ? 1e-6 : 1e-2;
+  auto close = [&](double x, double want, double scale) {
+    return std::abs(x - want) <= tolerance * std::abs(scale) + 1e-30;
+  };
+  std::optional<Term> kind;
+  std::vector<double> factors(heads, 0.0);
+  int64_t n = length;
+  for (int64_t h = 0; h < heads; ++h) {
+    const double *m = t->data.data() + (slices == 1 ? 0 : h * n * n);
+    bool identity = true, causal = true, full = true;
+    double c = m[0];
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double x = m[i * n + j];
+        identity &= close(x, i == j ? c : 0.0, c);
+        causal &= close(x, j <= i ? c / (i + 1) : 0.0, c);
+        full &= close(x, c, c);
+      }
+    if (c == 0.0) // Zero for this head: any kind, factor 0.
+      continue;
+    Term here = identity ? Term::Identity
+                : causal ? Term::CausalUniform
+                : full   ? Term::FullUniform
+                         : Term::Other;
+    if (here == Term::Other || (kind && *kind != here))
+      return std::nullopt;
+    kind = here;
+    // C's rows are means: the full one holds c = factor / T.
+    factors[h] = here == Term::FullUniform ? c * n : c;
+  }
+  if (!kind)
+    return std::nullopt;
+  return std::make_pair(*kind, factors);
 }
 
 /// Splits a sum/difference tree into signed terms.
@@ -713,6 +781,17 @@ mlir::tfm::matchShapedAttention(Value probs, SymbolicShapes &shapes) {
       sawProbs = true;
     } else {
       Term kind = classifyTerm(matrix, shapes);
+      // A static-length export folds the factors into the matrix.
+      int64_t length = (*ps)[3].getConstant().value_or(0);
+      ElementsAttr folded = constantOf(skipNoOps(matrix));
+      if (kind == Term::Other && folded && (*ps)[2].getConstant() == length) {
+        auto constantTerm = classifyConstantTerm(folded, heads, length);
+        if (!constantTerm)
+          return std::nullopt;
+        kind = constantTerm->first;
+        for (int64_t h = 0; h < heads; ++h)
+          coef[h] *= constantTerm->second[h];
+      }
       if (kind == Term::Identity) {
         target = &result.alpha;
       } else if (kind == Term::CausalUniform || kind == Term::FullUniform) {
