@@ -365,7 +365,8 @@ llvm::Error Compiler::optimize(ModuleOp module, const CompileOptions &options) {
   if (options.precision != Precision::F32) {
     pipeline += pipeline.empty() ? "" : ",";
     pipeline += "tfm-convert-precision{precision=" +
-                stringifyPrecision(options.precision).str() + "},canonicalize,cse";
+                stringifyPrecision(options.precision).str() +
+                "},canonicalize,cse";
   }
   inner = pipeline;
   if (inner.empty())
