@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfm/Compiler/Compiler.h"
+#include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
 #include "tfm/InitAll.h"
 #include "tfm/Support/Location.h"
@@ -20,6 +21,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -82,6 +84,16 @@ llvm::StringRef mlir::tfm::stringifyPrecision(Precision precision) {
     return "bf16";
   }
   llvm_unreachable("unknown precision");
+}
+
+void mlir::tfm::addPrecisionPasses(OpPassManager &pm, Precision precision) {
+  if (precision == Precision::F32)
+    return;
+  TfmConvertPrecisionOptions convert;
+  convert.precision = stringifyPrecision(precision).str();
+  pm.addPass(createTfmConvertPrecision(convert));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 //===----------------------------------------------------------------------===//
@@ -360,22 +372,15 @@ llvm::Error Compiler::optimize(ModuleOp module, const CompileOptions &options) {
   llvm::StringRef inner = llvm::StringRef(text).trim();
   if (inner.consume_front("builtin.module(") && !inner.consume_back(")"))
     return makeError("--passes: '" + text + "' has an unbalanced builtin.module(");
-  // --precision converts after the optimisations, which see f32 weights.
-  std::string pipeline = inner.str();
-  if (options.precision != Precision::F32) {
-    pipeline += pipeline.empty() ? "" : ",";
-    pipeline += "tfm-convert-precision{precision=" +
-                stringifyPrecision(options.precision).str() +
-                "},canonicalize,cse";
-  }
-  inner = pipeline;
-  if (inner.empty())
+  if (inner.empty() && options.precision == Precision::F32)
     return llvm::Error::success();
   PassManager pm(&impl->context);
   std::string parseError;
   llvm::raw_string_ostream os(parseError);
-  if (failed(parsePassPipeline(inner, pm, os)))
+  if (!inner.empty() && failed(parsePassPipeline(inner, pm, os)))
     return impl->failure("--passes: cannot parse '" + text + "': " + parseError);
+  // --precision converts after the optimisations, which see f32 weights.
+  addPrecisionPasses(pm, options.precision);
   TimingScope scope = impl->phase("optimizing");
   if (failed(impl->configure(pm, "optimizing", &scope)))
     return impl->failure("could not configure the pass manager");

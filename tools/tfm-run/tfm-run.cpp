@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringFlags.h"
+#include "tfm/Compiler/Compiler.h"
 #include "tfm/Execution/CPUExecutor.h"
 #include "tfm/InitAll.h"
 #include "tfm/Runtime/Npy.h"
@@ -23,7 +24,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
@@ -229,15 +229,13 @@ int main(int argc, char **argv) {
     OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
     if (!module)
       return fail("could not parse " + inputFile);
-    if (precision != "f32") {
-      registerAllPasses();
-      if (precision != "bf16" && precision != "f16")
-        return fail("--precision=" + precision + ": expected f32, bf16 or f16");
+    std::optional<Precision> narrow = parsePrecision(precision);
+    if (!narrow)
+      return fail("--precision=" + precision + ": expected f32, bf16 or f16");
+    if (*narrow != Precision::F32) {
       PassManager pm(&context);
-      if (failed(parsePassPipeline("tfm-convert-precision{precision=" +
-                                       precision + "},canonicalize,cse",
-                                   pm)) ||
-          failed(pm.run(*module)))
+      addPrecisionPasses(pm, *narrow);
+      if (failed(pm.run(*module)))
         return fail("--precision=" + precision + ": conversion failed");
     }
     CPUExecutableOptions options;

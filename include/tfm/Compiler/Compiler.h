@@ -45,6 +45,7 @@ class raw_ostream;
 
 namespace mlir {
 class MLIRContext;
+class OpPassManager;
 class PassManager;
 class TimingScope;
 } // namespace mlir
@@ -63,6 +64,10 @@ std::optional<Precision> parsePrecision(llvm::StringRef name);
 std::optional<EmitKind> parseEmitKind(llvm::StringRef name);
 llvm::StringRef stringifyCompileTarget(CompileTarget target);
 llvm::StringRef stringifyPrecision(Precision precision);
+
+/// Adds what --precision runs after the -O pipeline: tfm-convert-precision
+/// to `precision` and the cleanup after it (nothing for f32).
+void addPrecisionPasses(OpPassManager &pm, Precision precision);
 
 struct CompileOptions {
   CompileTarget target = CompileTarget::CPU;
