@@ -594,88 +594,83 @@ MaskKind mlir::tfm::classifyMask(Value mask, SymbolicShapes &shapes, int64_t pre
 }
 
 namespace {
-/// What a matrix term of shaped attention evaluates to.
-enum class Term { Other, Identity, CausalUniform, FullUniform };
+/// The kinds of matrix term in shaped attention.
+enum class Term { Identity, CausalUniform, FullUniform };
 
-Term classifyTerm(Value v, SymbolicShapes &shapes) {
+/// What a matrix term of shaped attention is, per head: `c_h·I`, `c_h·C`
+/// (C's rows the causal means, `1/(i+1)` for `j <= i`) or `c_h` times the
+/// full mean `1/T`; returns the kind and the factors `c_h`. The term is
+/// evaluated at several lengths, where `c_h` must not change, or, when its
+/// type has a static length (an export at a fixed sequence length, whose
+/// exporter folds `c_h·I` and `c_h·C` into constants), at that length.
+/// Entries are compared within the element type's rounding (bf16/f16
+/// exports round `c_h/(i+1)`). The matrix is shared by the heads or laid out
+/// [.., H, T, T].
+std::optional<std::pair<Term, std::vector<double>>>
+classifyMatrix(Value v, SymbolicShapes &shapes, int64_t heads) {
+  auto type = cast<ShapedType>(v.getType());
+  if (!type.hasRank() || type.getRank() < 2)
+    return std::nullopt;
+  SmallVector<int64_t> lengths(std::begin(kLengths), std::end(kLengths));
+  int64_t rows = type.getShape()[type.getRank() - 2];
+  if (!ShapedType::isDynamic(rows))
+    lengths.assign({rows});
+  Type element = type.getElementType();
+  double tolerance = element.isF32() || element.isF64() ? 1e-6 : 1e-2;
+  auto close = [&](double x, double want, double scale) {
+    return std::abs(x - want) <= tolerance * std::abs(scale);
+  };
   std::optional<Term> kind;
-  for (int64_t n : kLengths) {
+  // NaN: not seen yet (a head whose slices are all zero keeps factor 0).
+  std::vector<double> factors(heads, std::nan(""));
+  for (int64_t n : lengths) {
     std::optional<Tensor> m = evaluateAt(v, shapes, n);
     if (!m || m->shape.size() < 2 || m->shape.back() != n ||
         m->shape[m->shape.size() - 2] != n)
-      return Term::Other;
-    bool identity = true, causal = true, full = true;
-    forEachIndex(m->shape, [&](ArrayRef<int64_t> idx) {
-      int64_t i = idx[idx.size() - 2], j = idx.back();
-      double x = at(*m, idx);
-      identity &= x == (i == j ? 1.0 : 0.0);
-      causal &= std::abs(x - (j <= i ? 1.0 / (i + 1) : 0.0)) <= 1e-6;
-      full &= std::abs(x - 1.0 / n) <= 1e-6;
-    });
-    Term t = identity && n > 1 ? Term::Identity
-             : causal && n > 1 ? Term::CausalUniform
-             : full && n > 1   ? Term::FullUniform
-                               : Term::Other;
-    if (n == 1)
-      continue; // All three coincide at length 1.
-    if (t == Term::Other || (kind && *kind != t))
-      return Term::Other;
-    kind = t;
-  }
-  return kind.value_or(Term::Other);
-}
-
-/// A constant matrix term of a model exported at a static length T: the
-/// exporter folded `c_h·I` or `c_h·C` into one [.., H, T, T] (or [T, T])
-/// constant. Returns its kind and per-head factor `c_h`, or nullopt. Entries
-/// are compared within the constant's own rounding (bf16/f16 exports round
-/// `c_h/(i+1)`).
-std::optional<std::pair<Term, std::vector<double>>>
-classifyConstantTerm(ElementsAttr attr, int64_t heads, int64_t length) {
-  std::optional<Tensor> t = fromConstant(attr);
-  if (!t || t->shape.size() < 2 || length < 2 || t->shape.back() != length ||
-      t->shape[t->shape.size() - 2] != length)
-    return std::nullopt;
-  // Leading dims all 1 (one matrix for every head), or [.., H, T, T].
-  ArrayRef<int64_t> lead = ArrayRef<int64_t>(t->shape).drop_back(2);
-  int64_t slices = 1;
-  for (int64_t d : lead)
-    slices *= d;
-  if (slices != 1 && (slices != heads || lead.back() != heads))
-    return std::nullopt;
-  Type element = attr.getElementType();
-  double tolerance = element.isF32() || element.isF64() ? 1e-6 : 1e-2;
-  auto close = [&](double x, double want, double scale) {
-    return std::abs(x - want) <= tolerance * std::abs(scale) + 1e-30;
-  };
-  std::optional<Term> kind;
-  std::vector<double> factors(heads, 0.0);
-  int64_t n = length;
-  for (int64_t h = 0; h < heads; ++h) {
-    const double *m = t->data.data() + (slices == 1 ? 0 : h * n * n);
-    bool identity = true, causal = true, full = true;
-    double c = m[0];
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double x = m[i * n + j];
-        identity &= close(x, i == j ? c : 0.0, c);
-        causal &= close(x, j <= i ? c / (i + 1) : 0.0, c);
-        full &= close(x, c, c);
-      }
-    if (c == 0.0) // Zero for this head: any kind, factor 0.
-      continue;
-    Term here = identity ? Term::Identity
-                : causal ? Term::CausalUniform
-                : full   ? Term::FullUniform
-                         : Term::Other;
-    if (here == Term::Other || (kind && *kind != here))
       return std::nullopt;
-    kind = here;
-    // C's rows are means: the full one holds c = factor / T.
-    factors[h] = here == Term::FullUniform ? c * n : c;
+    if (n == 1)
+      continue; // All three kinds coincide at length 1.
+    ArrayRef<int64_t> lead = ArrayRef<int64_t>(m->shape).drop_back(2);
+    bool perHead = !lead.empty() && lead.back() == heads && heads > 1;
+    int64_t slices = m->size() / (n * n);
+    for (int64_t slice = 0; slice < slices; ++slice) {
+      const double *x = m->data.data() + slice * n * n;
+      double c = x[0];
+      bool identity = true, causal = true, full = true;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double e = x[i * n + j];
+          identity &= close(e, i == j ? c : 0.0, c);
+          causal &= close(e, j <= i ? c / (i + 1) : 0.0, c);
+          full &= close(e, c, c);
+        }
+      if (!identity && !causal && !full)
+        return std::nullopt;
+      double factor = c;
+      if (c != 0.0) {
+        Term here = identity ? Term::Identity
+                    : causal ? Term::CausalUniform
+                             : Term::FullUniform;
+        if (kind && *kind != here)
+          return std::nullopt;
+        kind = here;
+        factor = here == Term::FullUniform ? c * n : c;
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        if (perHead && h != slice % heads)
+          continue;
+        if (std::isnan(factors[h]))
+          factors[h] = factor;
+        else if (!close(factors[h], factor, factor == 0 ? 1.0 : factor))
+          return std::nullopt;
+      }
+    }
   }
   if (!kind)
     return std::nullopt;
+  for (double &f : factors)
+    if (std::isnan(f))
+      f = 0.0;
   return std::make_pair(*kind, factors);
 }
 
@@ -780,18 +775,12 @@ mlir::tfm::matchShapedAttention(Value probs, SymbolicShapes &shapes) {
       target = &result.beta;
       sawProbs = true;
     } else {
-      Term kind = classifyTerm(matrix, shapes);
-      // A static-length export folds the factors into the matrix.
-      int64_t length = (*ps)[3].getConstant().value_or(0);
-      ElementsAttr folded = constantOf(skipNoOps(matrix));
-      if (kind == Term::Other && folded && (*ps)[2].getConstant() == length) {
-        auto constantTerm = classifyConstantTerm(folded, heads, length);
-        if (!constantTerm)
-          return std::nullopt;
-        kind = constantTerm->first;
-        for (int64_t h = 0; h < heads; ++h)
-          coef[h] *= constantTerm->second[h];
-      }
+      auto classified = classifyMatrix(matrix, shapes, heads);
+      if (!classified)
+        return std::nullopt;
+      Term kind = classified->first;
+      for (int64_t h = 0; h < heads; ++h)
+        coef[h] *= classified->second[h];
       if (kind == Term::Identity) {
         target = &result.alpha;
       } else if (kind == Term::CausalUniform || kind == Term::FullUniform) {
