@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Weights.h"
+
 #include "tfm/Dialect/Tfm/IR/TfmOps.h"
 #include "tfm/Dialect/Tfm/Transforms/Passes.h"
 
@@ -165,9 +167,9 @@ DenseElementsAttr convertConstant(ElementsAttr attr, RankedTensorType type) {
       cast<FloatType>(narrow).getFloatSemantics();
   std::vector<uint16_t> bits;
   bits.reserve(attr.getNumElements());
-  auto push = [&](float value) {
+  auto push = [&](double value) {
     if (narrow.isBF16()) {
-      bits.push_back(roundToBF16(value));
+      bits.push_back(roundToBF16(static_cast<float>(value)));
       return;
     }
     APFloat converted(value);
@@ -176,22 +178,8 @@ DenseElementsAttr convertConstant(ElementsAttr attr, RankedTensorType type) {
     bits.push_back(
         static_cast<uint16_t>(converted.bitcastToAPInt().getZExtValue()));
   };
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return {};
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != static_cast<size_t>(attr.getNumElements()) * 4)
-      return {};
-    const auto *floats = reinterpret_cast<const float *>(data.data());
-    for (int64_t i = 0, e = attr.getNumElements(); i < e; ++i)
-      push(floats[i]);
-  } else if (auto values = attr.tryGetValues<APFloat>()) {
-    for (APFloat value : *values)
-      push(value.convertToFloat());
-  } else {
+  if (!weights::forEachFloat(attr, push))
     return {};
-  }
   ArrayRef<char> raw(reinterpret_cast<const char *>(bits.data()),
                      bits.size() * sizeof(uint16_t));
   return DenseElementsAttr::getFromRawBuffer(type, raw);

@@ -11,35 +11,62 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <optional>
 #include <vector>
 
 namespace mlir::tfm::weights {
 
-/// The float elements of a constant (dense or dense_resource, f32/f64/f16/
-/// bf16), in row-major order.
-inline std::optional<std::vector<double>> floatValues(ElementsAttr attr) {
-  if (!attr || !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  std::vector<double> out;
-  out.reserve(attr.getNumElements());
+/// Calls `fn` with each element of a float constant, in row-major order:
+/// dense elements of any float type, or a dense_resource blob of f32, f16 or
+/// bf16. Returns false, having called nothing, if they cannot be read.
+inline bool forEachFloat(ElementsAttr attr,
+                         llvm::function_ref<void(double)> fn) {
+  auto type = attr ? dyn_cast<FloatType>(attr.getElementType()) : FloatType();
+  if (!type)
+    return false;
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || !attr.getElementType().isF32())
-      return std::nullopt;
+    if (!blob)
+      return false;
     ArrayRef<char> data = blob->getData();
-    if (data.size() != static_cast<size_t>(attr.getNumElements()) * 4)
-      return std::nullopt;
-    const float *f = reinterpret_cast<const float *>(data.data());
-    out.assign(f, f + attr.getNumElements());
-    return out;
+    size_t n = attr.getNumElements();
+    if (type.isF32() && data.size() == n * 4) {
+      const float *f = reinterpret_cast<const float *>(data.data());
+      for (size_t i = 0; i < n; ++i)
+        fn(f[i]);
+      return true;
+    }
+    if ((type.isBF16() || type.isF16()) && data.size() == n * 2) {
+      const uint16_t *h = reinterpret_cast<const uint16_t *>(data.data());
+      for (size_t i = 0; i < n; ++i)
+        fn(APFloat(type.getFloatSemantics(), APInt(16, h[i]))
+               .convertToDouble());
+      return true;
+    }
+    return false;
   }
   auto values = attr.tryGetValues<APFloat>();
   if (!values)
-    return std::nullopt;
+    return false;
   for (APFloat v : *values)
-    out.push_back(v.convertToDouble());
+    fn(v.convertToDouble());
+  return true;
+}
+
+/// The float elements of a constant (dense of any float type, or an f32
+/// dense_resource), in row-major order. The weight folds that use it have
+/// not been checked on bf16/f16 blobs, so those are not offered.
+inline std::optional<std::vector<double>> floatValues(ElementsAttr attr) {
+  if (isa_and_nonnull<DenseResourceElementsAttr>(attr) &&
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  std::vector<double> out;
+  if (attr)
+    out.reserve(attr.getNumElements());
+  if (!forEachFloat(attr, [&](double v) { out.push_back(v); }))
+    return std::nullopt;
   return out;
 }
 

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionParts.h"
+#include "../Weights.h"
 #include "OnnxUtils.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -78,37 +79,26 @@ std::optional<Tensor> fromConstant(ElementsAttr attr) {
   if (t.size() > (int64_t(1) << 22))
     return std::nullopt;
   Type et = attr.getElementType();
+  if (isa<FloatType>(et)) {
+    // Models exported in bf16/f16 keep their constants in that type.
+    t.data.reserve(t.size());
+    if (!weights::forEachFloat(attr, [&](double v) { t.data.push_back(v); }))
+      return std::nullopt;
+    return t;
+  }
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
     if (!blob)
       return std::nullopt;
     ArrayRef<char> d = blob->getData();
     int64_t n = t.size();
-    if (et.isF32() && d.size() == size_t(n) * 4) {
-      const float *f = reinterpret_cast<const float *>(d.data());
-      t.data.assign(f, f + n);
-    } else if (et.isInteger(64) && d.size() == size_t(n) * 8) {
-      const int64_t *f = reinterpret_cast<const int64_t *>(d.data());
-      t.data.assign(f, f + n);
-    } else if ((et.isBF16() || et.isF16()) && d.size() == size_t(n) * 2) {
-      // Models exported in bf16/f16 keep their constants in that type.
-      const auto &semantics = cast<FloatType>(et).getFloatSemantics();
-      const uint16_t *h = reinterpret_cast<const uint16_t *>(d.data());
-      t.data.reserve(n);
-      for (int64_t i = 0; i < n; ++i)
-        t.data.push_back(APFloat(semantics, APInt(16, h[i])).convertToDouble());
-    } else {
+    if (!et.isInteger(64) || d.size() != size_t(n) * 8)
       return std::nullopt;
-    }
+    const int64_t *f = reinterpret_cast<const int64_t *>(d.data());
+    t.data.assign(f, f + n);
     return t;
   }
-  if (isa<FloatType>(et)) {
-    auto values = attr.tryGetValues<APFloat>();
-    if (!values)
-      return std::nullopt;
-    for (APFloat v : *values)
-      t.data.push_back(v.convertToDouble());
-  } else if (et.isInteger(1)) {
+  if (et.isInteger(1)) {
     auto values = attr.tryGetValues<bool>();
     if (!values)
       return std::nullopt;
