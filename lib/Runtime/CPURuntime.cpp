@@ -33,19 +33,54 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstring>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace {
 
+/// The 16-bit float types, as their bit patterns (the memref element layout
+/// MLIR uses for bf16 and f16).
+struct BF16 {
+  uint16_t bits;
+};
+struct F16 {
+  uint16_t bits;
+};
+
+float toFloat(float x) { return x; }
+float toFloat(BF16 x) {
+  uint32_t bits = static_cast<uint32_t>(x.bits) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+float toFloat(F16 x) {
+  uint32_t sign = static_cast<uint32_t>(x.bits & 0x8000u) << 16;
+  uint32_t exponent = (x.bits >> 10) & 0x1fu, mantissa = x.bits & 0x3ffu;
+  if (exponent == 0) { // zero or subnormal: mantissa * 2^-24
+    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  uint32_t bits = exponent == 0x1f
+                      ? sign | 0x7f800000u | (mantissa << 13) // inf, NaN
+                      : sign | ((exponent + 112) << 23) | (mantissa << 13);
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 /// A 2-D strided view: element (i, j) is ptr[i * rs + j * cs].
+template <typename T>
 struct View {
-  float *ptr;
+  T *ptr;
   int64_t rows, cols;
   int64_t rs, cs;
 
   View transposed() const { return {ptr, cols, rows, cs, rs}; }
-  float &at(int64_t i, int64_t j) const { return ptr[i * rs + j * cs]; }
+  T &at(int64_t i, int64_t j) const { return ptr[i * rs + j * cs]; }
 };
 
 /// An input operand in the form sgemm takes.
@@ -61,7 +96,8 @@ constexpr int64_t kMaxBlasInt = INT_MAX;
 
 /// If `v` can be passed to row-major sgemm without copying, sets `trans` and
 /// `ld` accordingly and returns true.
-static bool directLayout(const View &v, bool &trans, int64_t &ld) {
+template <typename T>
+static bool directLayout(const View<T> &v, bool &trans, int64_t &ld) {
   // Row-major: unit column stride, rows at least `cols` apart.
   if (v.cs == 1 || v.cols == 1) {
     int64_t minLd = std::max<int64_t>(v.cols, 1);
@@ -85,23 +121,28 @@ static bool directLayout(const View &v, bool &trans, int64_t &ld) {
   return false;
 }
 
-/// Copies `v` into `buffer`, row-major and dense.
-static void pack(const View &v, std::vector<float> &buffer) {
+/// Copies `v` into `buffer` as f32, row-major and dense.
+template <typename T>
+static void pack(const View<T> &v, std::vector<float> &buffer) {
   buffer.resize(static_cast<size_t>(v.rows * v.cols));
   float *out = buffer.data();
   for (int64_t i = 0; i < v.rows; ++i)
     for (int64_t j = 0; j < v.cols; ++j)
-      *out++ = v.at(i, j);
+      *out++ = toFloat(v.at(i, j));
 }
 
-/// `v` as an sgemm operand, packed into `buffer` if need be. If `reuse` is
-/// set and `buffer` already holds `v` packed, it is not packed again.
-static GemmOperand prepareInput(const View &v, std::vector<float> &buffer,
+/// `v` as an sgemm operand, packed into `buffer` if need be (always for the
+/// 16-bit types, which are widened to f32 there). If `reuse` is set and
+/// `buffer` already holds `v` packed, it is not packed again.
+template <typename T>
+static GemmOperand prepareInput(const View<T> &v, std::vector<float> &buffer,
                                 bool &packed, bool reuse) {
   GemmOperand op;
-  if (directLayout(v, op.trans, op.ld)) {
-    op.ptr = v.ptr;
-    return op;
+  if constexpr (std::is_same_v<T, float>) {
+    if (directLayout(v, op.trans, op.ld)) {
+      op.ptr = v.ptr;
+      return op;
+    }
   }
   if (!(reuse && packed))
     pack(v, buffer);
@@ -120,12 +161,14 @@ struct Scratch {
 
 /// c = beta·c + a·b for extents too large for sgemm's 32-bit integers
 /// (beta is 0 or 1; with 0, c's old contents are never read).
-static void naiveGemm(const View &a, const View &b, const View &c, float beta) {
+template <typename T>
+static void naiveGemm(const View<T> &a, const View<T> &b, const View<float> &c,
+                      float beta) {
   for (int64_t i = 0; i < c.rows; ++i)
     for (int64_t j = 0; j < c.cols; ++j) {
       float sum = 0.0f;
       for (int64_t k = 0; k < a.cols; ++k)
-        sum += a.at(i, k) * b.at(k, j);
+        sum += toFloat(a.at(i, k)) * toFloat(b.at(k, j));
       c.at(i, j) = beta == 0.0f ? sum : c.at(i, j) + sum;
     }
 }
@@ -134,8 +177,9 @@ static void naiveGemm(const View &a, const View &b, const View &c, float beta) {
 /// (overwrite; c's old contents are never read, as in BLAS). `reuseA` /
 /// `reuseB` say that the operand is the same view as in the previous call
 /// with this scratch.
-static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
-                 bool reuseB = false, float beta = 1.0f) {
+template <typename T>
+static void gemm(View<T> a, View<T> b, View<float> c, Scratch &scratch,
+                 bool reuseA = false, bool reuseB = false, float beta = 1.0f) {
   if (a.rows != c.rows || b.cols != c.cols || a.cols != b.rows)
     return;
   int64_t m = c.rows, n = c.cols, k = a.cols;
@@ -158,7 +202,7 @@ static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
   int64_t ldc;
   bool cDirect = directLayout(c, cTrans, ldc);
   if (cDirect && cTrans == true) {
-    View at = a.transposed();
+    View<T> at = a.transposed();
     a = b.transposed();
     b = at;
     c = c.transposed();
@@ -193,16 +237,16 @@ static void gemm(View a, View b, View c, Scratch &scratch, bool reuseA = false,
   }
 }
 
-template <int N>
-static View view2d(StridedMemRefType<float, N> *m, int d0, int d1,
-                   int64_t batchOffset = 0) {
+template <typename T, int N>
+static View<T> view2d(StridedMemRefType<T, N> *m, int d0, int d1,
+                      int64_t batchOffset = 0) {
   return {m->data + m->offset + batchOffset, m->sizes[d0], m->sizes[d1],
           m->strides[d0], m->strides[d1]};
 }
 
 /// C[b] = beta·C[b] + A[b] * op(B[b]) where op transposes when `transposeB`.
-static void batchMatmul(StridedMemRefType<float, 3> *a,
-                        StridedMemRefType<float, 3> *b,
+template <typename T>
+static void batchMatmul(StridedMemRefType<T, 3> *a, StridedMemRefType<T, 3> *b,
                         StridedMemRefType<float, 3> *c, bool transposeB,
                         float beta = 1.0f) {
   int64_t batch = c->sizes[0];
@@ -214,7 +258,7 @@ static void batchMatmul(StridedMemRefType<float, 3> *a,
   // Broadcast right operand with evenly spaced rows in A and C: one sgemm
   // over batch * M rows.
   int64_t m = c->sizes[1];
-  auto rowStride = [&](StridedMemRefType<float, 3> *x, int64_t &stride) {
+  auto rowStride = [&](auto *x, int64_t &stride) {
     if (m == 1) {
       stride = x->strides[0];
       return true;
@@ -225,18 +269,18 @@ static void batchMatmul(StridedMemRefType<float, 3> *a,
   int64_t aRowStride, cRowStride;
   if (batch > 1 && b->strides[0] == 0 && rowStride(a, aRowStride) &&
       rowStride(c, cRowStride) && m <= kMaxBlasInt / batch) {
-    View av{a->data + a->offset, batch * m, a->sizes[2], aRowStride,
-            a->strides[2]};
-    View cv{c->data + c->offset, batch * m, c->sizes[2], cRowStride,
-            c->strides[2]};
+    View<T> av{a->data + a->offset, batch * m, a->sizes[2], aRowStride,
+               a->strides[2]};
+    View<float> cv{c->data + c->offset, batch * m, c->sizes[2], cRowStride,
+                   c->strides[2]};
     gemm(av, view2d(b, bRowDim, bColDim), cv, scratch, false, false, beta);
     return;
   }
 
   for (int64_t i = 0; i < batch; ++i) {
-    View av = view2d(a, 1, 2, i * a->strides[0]);
-    View bv = view2d(b, bRowDim, bColDim, i * b->strides[0]);
-    View cv = view2d(c, 1, 2, i * c->strides[0]);
+    View<T> av = view2d(a, 1, 2, i * a->strides[0]);
+    View<T> bv = view2d(b, bRowDim, bColDim, i * b->strides[0]);
+    View<float> cv = view2d(c, 1, 2, i * c->strides[0]);
     gemm(av, bv, cv, scratch, /*reuseA=*/i > 0 && a->strides[0] == 0,
          /*reuseB=*/i > 0 && b->strides[0] == 0, beta);
   }
@@ -281,6 +325,52 @@ extern "C" void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
   batchMatmul(A, B, C, /*transposeB=*/true);
 }
 
+/// `m`'s 16-bit elements as `Tag` (BF16 or F16).
+template <typename Tag, int N>
+static StridedMemRefType<Tag, N> as(const StridedMemRefType<uint16_t, N> *m) {
+  StridedMemRefType<Tag, N> r;
+  r.basePtr = reinterpret_cast<Tag *>(m->basePtr);
+  r.data = reinterpret_cast<Tag *>(m->data);
+  r.offset = m->offset;
+  std::copy(m->sizes, m->sizes + N, r.sizes);
+  std::copy(m->strides, m->strides + N, r.strides);
+  return r;
+}
+
+// The 16-bit entry points: tfm_rt_[batch_]matmul[_set]_{bf16,f16}_f32.
+#define TFM_RT_NARROW_GEMMS(NAME, TAG)                                         \
+  extern "C" void _mlir_ciface_tfm_rt_matmul_##NAME##_f32(                     \
+      StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
+      StridedMemRefType<float, 2> *C) {                                        \
+    Scratch scratch;                                                           \
+    auto a = as<TAG>(A), b = as<TAG>(B);                                       \
+    gemm(view2d(&a, 0, 1), view2d(&b, 0, 1), view2d(C, 0, 1), scratch);        \
+  }                                                                            \
+  extern "C" void _mlir_ciface_tfm_rt_matmul_set_##NAME##_f32(                 \
+      StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
+      StridedMemRefType<float, 2> *C) {                                        \
+    Scratch scratch;                                                           \
+    auto a = as<TAG>(A), b = as<TAG>(B);                                       \
+    gemm(view2d(&a, 0, 1), view2d(&b, 0, 1), view2d(C, 0, 1), scratch, false,  \
+         false, /*beta=*/0.0f);                                                \
+  }                                                                            \
+  extern "C" void _mlir_ciface_tfm_rt_batch_matmul_##NAME##_f32(               \
+      StridedMemRefType<uint16_t, 3> *A, StridedMemRefType<uint16_t, 3> *B,    \
+      StridedMemRefType<float, 3> *C) {                                        \
+    auto a = as<TAG>(A), b = as<TAG>(B);                                       \
+    batchMatmul(&a, &b, C, /*transposeB=*/false);                              \
+  }                                                                            \
+  extern "C" void _mlir_ciface_tfm_rt_batch_matmul_set_##NAME##_f32(           \
+      StridedMemRefType<uint16_t, 3> *A, StridedMemRefType<uint16_t, 3> *B,    \
+      StridedMemRefType<float, 3> *C) {                                        \
+    auto a = as<TAG>(A), b = as<TAG>(B);                                       \
+    batchMatmul(&a, &b, C, /*transposeB=*/false, /*beta=*/0.0f);               \
+  }
+
+TFM_RT_NARROW_GEMMS(bf16, BF16)
+TFM_RT_NARROW_GEMMS(f16, F16)
+#undef TFM_RT_NARROW_GEMMS
+
 void mlir::tfm::runtime::registerCPURuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add) {
   add("_mlir_ciface_tfm_rt_matmul_f32",
@@ -294,4 +384,14 @@ void mlir::tfm::runtime::registerCPURuntimeSymbols(
   add("_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32",
       reinterpret_cast<void *>(
           &_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32));
+#define TFM_RT_ADD(NAME) add(#NAME, reinterpret_cast<void *>(&NAME))
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_bf16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_set_bf16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_bf16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_set_bf16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_f16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_set_f16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_f16_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_set_f16_f32);
+#undef TFM_RT_ADD
 }

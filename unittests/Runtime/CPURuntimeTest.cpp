@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <limits>
@@ -401,13 +402,202 @@ TEST(CPURuntimeTest, SetVariantsOverwrite) {
     EXPECT_EQ(c.storage[c.position({i / 12, (i / 3) % 4, i % 3})], 0.0f);
 }
 
+//===----------------------------------------------------------------------===//
+// bf16 / f16 operands with an f32 accumulator
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class Narrow { BF16, F16 };
+
+/// The 16-bit pattern of `x`, which must be exactly representable.
+uint16_t encode(float x, Narrow type) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if (type == Narrow::BF16)
+    return static_cast<uint16_t>(bits >> 16);
+  uint16_t sign = (bits >> 16) & 0x8000u;
+  float magnitude = std::fabs(x);
+  if (magnitude == 0.0f)
+    return sign;
+  int e;
+  float m = std::frexp(magnitude, &e); // magnitude = m * 2^e, m in [0.5, 1)
+  if (e - 1 < -14) // subnormal: magnitude = f * 2^-24
+    return sign | static_cast<uint16_t>(std::ldexp(magnitude, 24));
+  return sign | static_cast<uint16_t>((e - 1 + 15) << 10) |
+         static_cast<uint16_t>((2 * m - 1) * 1024);
+}
+
+/// Rounds `storage` to values the 16-bit type holds exactly: bf16 keeps 8
+/// significant bits; f16 gets multiples of 2^-11 and, every seventh element,
+/// a subnormal (a multiple of 2^-24 below 2^-14).
+void roundForNarrow(std::vector<float> &storage, Narrow type) {
+  for (size_t i = 0; i < storage.size(); ++i) {
+    float &x = storage[i];
+    if (type == Narrow::BF16) {
+      uint32_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      bits &= 0xffff0000u;
+      std::memcpy(&x, &bits, sizeof bits);
+    } else if (i % 7 == 3) {
+      x = std::ldexp(std::round(x * 1023.0f), -24);
+    } else {
+      x = std::ldexp(std::round(std::ldexp(x, 11)), -11);
+    }
+  }
+}
+
+/// The 16-bit copy of a float test memref (same descriptor).
+template <int N> struct NarrowMemRef {
+  std::vector<uint16_t> storage;
+  StridedMemRefType<uint16_t, N> desc;
+
+  NarrowMemRef(const TestMemRef<N> &m, Narrow type) {
+    for (float x : m.storage)
+      storage.push_back(encode(x, type));
+    desc.basePtr = desc.data = storage.data();
+    desc.offset = m.desc.offset;
+    std::copy(m.desc.sizes, m.desc.sizes + N, desc.sizes);
+    std::copy(m.desc.strides, m.desc.strides + N, desc.strides);
+  }
+};
+
+/// The batched 16-bit GEMM on random operands in `layout`s, against the
+/// double-precision reference on the rounded values.
+void runNarrowBatched(Narrow type, bool overwrite, int64_t batch,
+                      const Size &s, Layout la, Layout lb, Layout lc,
+                      bool broadcastB, std::mt19937 &rng) {
+  SCOPED_TRACE(std::string(type == Narrow::BF16 ? "bf16 " : "f16 ") +
+               (overwrite ? "set " : "") + std::to_string(batch) + " x " +
+               describe(s, la, lb, lc) + (broadcastB ? ", B broadcast" : ""));
+  TestMemRef<3> a = makeBatched(batch, s.m, s.k, la, false, rng);
+  TestMemRef<3> b = makeBatched(batch, s.k, s.n, lb, broadcastB, rng);
+  TestMemRef<3> c = makeBatched(batch, s.m, s.n, lc, false, rng);
+  roundForNarrow(a.storage, type);
+  roundForNarrow(b.storage, type);
+  NarrowMemRef<3> na(a, type), nb(b, type);
+  std::vector<float> cBefore = c.storage;
+  bool bf16 = type == Narrow::BF16;
+  if (overwrite) {
+    for (int64_t bb = 0; bb < batch; ++bb)
+      for (int64_t i = 0; i < s.m; ++i)
+        for (int64_t j = 0; j < s.n; ++j)
+          cBefore[c.position({bb, i, j})] = 0.0f;
+    for (float &x : c.storage) // never read
+      x = std::numeric_limits<float>::quiet_NaN();
+    for (size_t p = 0; p < c.storage.size(); ++p)
+      if (cBefore[p] != 0.0f)
+        c.storage[p] = cBefore[p];
+    (bf16 ? _mlir_ciface_tfm_rt_batch_matmul_set_bf16_f32
+          : _mlir_ciface_tfm_rt_batch_matmul_set_f16_f32)(&na.desc, &nb.desc,
+                                                          c.get());
+  } else {
+    (bf16 ? _mlir_ciface_tfm_rt_batch_matmul_bf16_f32
+          : _mlir_ciface_tfm_rt_batch_matmul_f16_f32)(&na.desc, &nb.desc,
+                                                      c.get());
+  }
+  EXPECT_TRUE(checkResult(
+      c, cBefore, s.k,
+      [&](int64_t bb, int64_t i, int64_t k) {
+        return a.storage[a.position({bb, i, k})];
+      },
+      [&](int64_t bb, int64_t k, int64_t j) {
+        return b.storage[b.position({bb, k, j})];
+      }));
+}
+
+} // namespace
+
+TEST(CPURuntimeTest, NarrowBatchMatmul) {
+  std::mt19937 rng(12);
+  const Layout layouts[] = {Layout::RowMajor, Layout::ColMajorPadded,
+                            Layout::Strided, Layout::ReversedRows};
+  for (Narrow type : {Narrow::BF16, Narrow::F16})
+    for (const Size &s : kSizes)
+      for (Layout la : layouts)
+        for (Layout lb : layouts)
+          for (bool overwrite : {false, true})
+            runNarrowBatched(type, overwrite, 2, s, la, lb,
+                             overwrite ? Layout::ColMajor : Layout::RowMajor,
+                             /*broadcastB=*/la == lb, rng);
+  for (Narrow type : {Narrow::BF16, Narrow::F16})
+    for (const Size &s : kEmptySizes)
+      runNarrowBatched(type, true, 2, s, Layout::RowMajor, Layout::RowMajor,
+                       Layout::RowMajor, true, rng);
+}
+
+TEST(CPURuntimeTest, NarrowMatmul) {
+  std::mt19937 rng(13);
+  for (Narrow type : {Narrow::BF16, Narrow::F16}) {
+    bool bf16 = type == Narrow::BF16;
+    for (bool overwrite : {false, true}) {
+      SCOPED_TRACE(std::string(bf16 ? "bf16" : "f16") +
+                   (overwrite ? " set" : ""));
+      auto a = makeMemRef<2>({9, 70}, {1, 9}, 2, rng); // column-major
+      auto b = makeMemRef<2>({70, 33}, {40, 1}, 0, rng);
+      auto c = makeMemRef<2>({9, 33}, {33, 1}, 0, rng);
+      roundForNarrow(a.storage, type);
+      roundForNarrow(b.storage, type);
+      NarrowMemRef<2> na(a, type), nb(b, type);
+      std::vector<float> before = c.storage;
+      auto fn = bf16 ? (overwrite ? _mlir_ciface_tfm_rt_matmul_set_bf16_f32
+                                  : _mlir_ciface_tfm_rt_matmul_bf16_f32)
+                     : (overwrite ? _mlir_ciface_tfm_rt_matmul_set_f16_f32
+                                  : _mlir_ciface_tfm_rt_matmul_f16_f32);
+      fn(&na.desc, &nb.desc, c.get());
+      for (int64_t i = 0; i < 9; ++i)
+        for (int64_t j = 0; j < 33; ++j) {
+          double want = overwrite ? 0.0 : before[c.position({i, j})];
+          for (int64_t k = 0; k < 70; ++k)
+            want += double(a.storage[a.position({i, k})]) *
+                    double(b.storage[b.position({k, j})]);
+          EXPECT_NEAR(c.storage[c.position({i, j})], want, 1e-5);
+        }
+    }
+  }
+}
+
+// The 16-bit decoders on every pattern class: normals, subnormals, signed
+// zeros, infinities and NaN.
+TEST(CPURuntimeTest, NarrowDecoding) {
+  auto product = [](uint16_t aBits, bool bf16) {
+    uint16_t one = bf16 ? 0x3f80 : 0x3c00;
+    uint16_t aStore[1] = {aBits}, bStore[1] = {one};
+    float cStore[1] = {0.0f};
+    StridedMemRefType<uint16_t, 2> a{aStore, aStore, 0, {1, 1}, {1, 1}};
+    StridedMemRefType<uint16_t, 2> b{bStore, bStore, 0, {1, 1}, {1, 1}};
+    StridedMemRefType<float, 2> c{cStore, cStore, 0, {1, 1}, {1, 1}};
+    (bf16 ? _mlir_ciface_tfm_rt_matmul_set_bf16_f32
+          : _mlir_ciface_tfm_rt_matmul_set_f16_f32)(&a, &b, &c);
+    return cStore[0];
+  };
+  EXPECT_EQ(product(0x3c00, false), 1.0f);
+  EXPECT_EQ(product(0xc500, false), -5.0f);
+  EXPECT_EQ(product(0x7bff, false), 65504.0f);
+  EXPECT_EQ(product(0x0001, false), std::ldexp(1.0f, -24));
+  EXPECT_EQ(product(0x83ff, false), -std::ldexp(1023.0f, -24));
+  EXPECT_EQ(product(0x0400, false), std::ldexp(1.0f, -14));
+  EXPECT_EQ(product(0x7c00, false), std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(product(0x7e00, false)));
+  EXPECT_EQ(product(0x3f80, true), 1.0f);
+  EXPECT_EQ(product(0xc0a0, true), -5.0f);
+  EXPECT_EQ(product(0x0001, true), std::ldexp(1.0f, -133));
+  EXPECT_EQ(product(0xff80, true), -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(product(0x7fc0, true)));
+}
+
 TEST(CPURuntimeTest, RegistersEverySymbol) {
   llvm::StringMap<void *> symbols;
   mlir::tfm::runtime::registerCPURuntimeSymbols(
       [&](llvm::StringRef name, void *address) {
         EXPECT_TRUE(symbols.try_emplace(name, address).second) << name.str();
       });
-  EXPECT_EQ(symbols.size(), 5u);
+  EXPECT_EQ(symbols.size(), 13u);
+  EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_batch_matmul_set_f16_f32"),
+            reinterpret_cast<void *>(
+                &_mlir_ciface_tfm_rt_batch_matmul_set_f16_f32));
+  EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_matmul_bf16_f32"),
+            reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_bf16_f32));
   EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_matmul_set_f32"),
             reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_set_f32));
   EXPECT_EQ(symbols.lookup("_mlir_ciface_tfm_rt_batch_matmul_set_f32"),

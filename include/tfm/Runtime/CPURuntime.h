@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // The functions compiled CPU code calls for matrix multiplication, backed by
-// oneDNN (dnnl_sgemm). They follow MLIR's C interface convention
+// oneDNN (dnnl_sgemm), on f32 operands and on bf16/f16 operands with an f32
+// accumulator. They follow MLIR's C interface convention
 // (`llvm.emit_c_interface`): each memref argument is passed as a pointer to a
 // StridedMemRefType descriptor. A call `func.call @tfm_rt_matmul_f32(...)` on
 // a function declared with that attribute resolves to the
@@ -27,6 +28,8 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
 
 extern "C" {
 
@@ -55,6 +58,27 @@ void _mlir_ciface_tfm_rt_batch_matmul_set_f32(StridedMemRefType<float, 3> *A,
 void _mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32(
     StridedMemRefType<float, 3> *A, StridedMemRefType<float, 3> *B,
     StridedMemRefType<float, 3> *C);
+
+/// The same four GEMMs on bf16 or f16 operands (passed as their 16-bit
+/// patterns) with an f32 accumulator C: the operands are widened to f32 while
+/// they are packed, then multiplied by sgemm, so every product and sum is
+/// exact f32 arithmetic on the 16-bit values.
+#define TFM_RT_DECLARE_NARROW_GEMMS(NAME)                                      \
+  void _mlir_ciface_tfm_rt_matmul_##NAME##_f32(                                \
+      StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
+      StridedMemRefType<float, 2> *C);                                         \
+  void _mlir_ciface_tfm_rt_matmul_set_##NAME##_f32(                            \
+      StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
+      StridedMemRefType<float, 2> *C);                                         \
+  void _mlir_ciface_tfm_rt_batch_matmul_##NAME##_f32(                          \
+      StridedMemRefType<uint16_t, 3> *A, StridedMemRefType<uint16_t, 3> *B,    \
+      StridedMemRefType<float, 3> *C);                                         \
+  void _mlir_ciface_tfm_rt_batch_matmul_set_##NAME##_f32(                      \
+      StridedMemRefType<uint16_t, 3> *A, StridedMemRefType<uint16_t, 3> *B,    \
+      StridedMemRefType<float, 3> *C);
+TFM_RT_DECLARE_NARROW_GEMMS(bf16)
+TFM_RT_DECLARE_NARROW_GEMMS(f16)
+#undef TFM_RT_DECLARE_NARROW_GEMMS
 
 } // extern "C"
 

@@ -1,4 +1,4 @@
-//===- LinalgToTfmRuntime.cpp - f32 GEMMs to runtime calls --------*- C++ -*-===//
+//===- LinalgToTfmRuntime.cpp - GEMMs to runtime calls ------------*- C++ -*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
@@ -48,8 +48,10 @@ func::FuncOp getOrDeclare(ModuleOp module, StringRef name, int64_t rank,
   return f;
 }
 
-/// The runtime's suffix for a GEMM's operand element types ("f32" on the
-/// CPU; "f32_f32", "bf16_f32", ... for CUDA), or "" if it has no such GEMM.
+/// The runtime's suffix for a GEMM's operand element types, or "" if it has
+/// no such GEMM. The CPU runtime has "f32" and, for 16-bit operands with an
+/// f32 accumulator, "bf16_f32" and "f16_f32"; CUDA has "f32_f32",
+/// "bf16_f32", "bf16_bf16", "f16_f32" and "f16_f16".
 std::string gemmSuffix(linalg::LinalgOp op, bool cuda) {
   auto elt = [&](unsigned i) -> Type {
     auto ty = dyn_cast<MemRefType>(op->getOperand(i).getType());
@@ -58,11 +60,14 @@ std::string gemmSuffix(linalg::LinalgOp op, bool cuda) {
   Type a = elt(0), b = elt(1), c = elt(2);
   if (!a || !b || !c || a != b)
     return "";
-  if (!cuda)
-    return a.isF32() && c.isF32() ? "f32" : "";
   auto name = [](Type t) -> std::string {
     return t.isF32() ? "f32" : t.isF16() ? "f16" : t.isBF16() ? "bf16" : "";
   };
+  if (!cuda) {
+    if (!c.isF32() || name(a).empty())
+      return "";
+    return a.isF32() ? "f32" : name(a) + "_f32";
+  }
   if (name(a).empty() || !(c.isF32() || c == a))
     return "";
   return name(a) + "_" + name(c);
