@@ -177,9 +177,12 @@ struct GemmPlan {
                          layoutD = nullptr;
   cublasLtMatmulAlgo_t algo = {};
   size_t workspaceSize = 0;
+  /// Set for a bias-epilogue problem cuBLASLt has no algorithm for: such
+  /// calls broadcast the bias into C and accumulate instead.
+  bool noEpilogue = false;
 };
 
-constexpr size_t kGemmKeySize = 22;
+constexpr size_t kGemmKeySize = 24;
 using GemmKey = std::array<int64_t, kGemmKeySize>;
 
 struct GemmKeyHash {
@@ -614,6 +617,9 @@ struct LtProblem {
   LtOperand x, y, d;
   const char *xPtr, *yPtr;
   int64_t sbX, sbY;
+  /// D is C^T: C's rows are D's columns (a bias per column of C is a bias
+  /// per row of D, which is what cuBLASLt's bias epilogue adds).
+  bool transposedD;
 };
 
 /// Maps C = A B (extents already checked: A m x k, B k x n, C m x n) onto
@@ -629,6 +635,7 @@ bool mapProblem(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     p.yPtr = a.base;
     p.sbX = sbB;
     p.sbY = sbA;
+    p.transposedD = true;
     return true;
   }
   // C column-major: C = A B.
@@ -638,6 +645,7 @@ bool mapProblem(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     p.yPtr = b.base;
     p.sbX = sbA;
     p.sbY = sbB;
+    p.transposedD = false;
     return true;
   }
   return false;
@@ -735,13 +743,15 @@ bool createLayout(cublasLtMatrixLayout_t &layout, cudaDataType_t type,
          setLayoutBatch(layout, static_cast<int32_t>(batch), batchStride);
 }
 
-/// Builds the plan for D = op(X) op(Y) (+ D). Returns false on failure
-/// (recorded; nothing to clean up).
+/// Builds the plan for D = op(X) op(Y) (+ D), plus the bias vector `bias`
+/// of D's rows (of cType) if not null. Returns false on failure (recorded;
+/// nothing to clean up), except that a bias problem without an algorithm
+/// returns true with `plan.noEpilogue` set and nothing recorded.
 bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
                cudaDataType_t cType, int64_t batch, const LtOperand &x,
                int64_t xBatchStride, const LtOperand &y, int64_t yBatchStride,
                const LtOperand &d, int64_t dBatchStride,
-               const std::array<uint32_t, 3> &alignments) {
+               const std::array<uint32_t, 3> &alignments, const void *bias) {
   bool ok = checkLt(
       cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
       "cublasLtMatmulDescCreate");
@@ -760,6 +770,25 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
        createLayout(plan.layoutX, abType, x, batch, xBatchStride) &&
        createLayout(plan.layoutY, abType, y, batch, yBatchStride) &&
        createLayout(plan.layoutD, cType, d, batch, dBatchStride);
+  if (ok && bias) {
+    // The heuristic reads the bias pointer's alignment, so it is set now
+    // (and again before each call: the same plan serves other biases of the
+    // same alignment).
+    uint32_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    int32_t biasType = cType;
+    ok = checkLt(cublasLtMatmulDescSetAttribute(plan.desc,
+                                                CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                                &epilogue, sizeof(epilogue)),
+                 "cublasLtMatmulDescSetAttribute(EPILOGUE)") &&
+         checkLt(cublasLtMatmulDescSetAttribute(
+                     plan.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType,
+                     sizeof(biasType)),
+                 "cublasLtMatmulDescSetAttribute(BIAS_DATA_TYPE)") &&
+         checkLt(cublasLtMatmulDescSetAttribute(
+                     plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
+                     sizeof(bias)),
+                 "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+  }
   if (!ok) {
     destroyPlan(plan);
     return false;
@@ -794,13 +823,26 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
   cublasLtMatmulHeuristicResult_t heuristic;
   std::memset(&heuristic, 0, sizeof(heuristic));
   int returned = 0;
-  ok = ok &&
-       checkLt(cublasLtMatmulAlgoGetHeuristic(
-                   rt.blas, plan.desc, plan.layoutX, plan.layoutY, plan.layoutD,
-                   plan.layoutD, preference, 1, &heuristic, &returned),
-               "cublasLtMatmulAlgoGetHeuristic");
+  cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
+  if (ok)
+    status = cublasLtMatmulAlgoGetHeuristic(
+        rt.blas, plan.desc, plan.layoutX, plan.layoutY, plan.layoutD,
+        plan.layoutD, preference, 1, &heuristic, &returned);
   cublasLtMatmulPreferenceDestroy(preference);
-  if (ok && (returned < 1 || heuristic.state != CUBLAS_STATUS_SUCCESS)) {
+  // A bias epilogue cuBLASLt does not support for this problem (no
+  // algorithm, or NOT_SUPPORTED) is not an error: the caller falls back.
+  bool noAlgorithm =
+      ok && (status == CUBLAS_STATUS_SUCCESS
+                 ? returned < 1 || heuristic.state != CUBLAS_STATUS_SUCCESS
+                 : bias && status == CUBLAS_STATUS_NOT_SUPPORTED);
+  if (ok && !noAlgorithm)
+    ok = checkLt(status, "cublasLtMatmulAlgoGetHeuristic");
+  if (noAlgorithm && bias) {
+    destroyPlan(plan);
+    plan.noEpilogue = true;
+    return true;
+  }
+  if (noAlgorithm) {
     recordError("tfm_cuda_matmul: cublasLtMatmulAlgoGetHeuristic found no "
                 "algorithm (op(X) " +
                 std::to_string(x.op == CUBLAS_OP_N ? x.rows : x.cols) + "x" +
@@ -820,11 +862,71 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
   return true;
 }
 
+/// False when TFM_CUDA_GEMM_EPILOGUES=0: every bias is then broadcast into C
+/// by copies (the fallback), to compare the two paths.
+bool epiloguesEnabled() {
+  static const bool enabled = [] {
+    const char *env = std::getenv("TFM_CUDA_GEMM_EPILOGUES");
+    return !env || std::string(env) != "0";
+  }();
+  return enabled;
+}
+
+/// A vector of `size` elements `stride` elements apart.
+struct VectorView {
+  char *base;
+  int64_t size, stride;
+};
+
+/// Fills each row of C (a single matrix with unit column stride, `cSize`-byte
+/// elements) with `bias` (contiguous, C's columns long) by copies on
+/// `stream`: the bias into row 0, then rows 0..r-1 into rows r..2r-1,
+/// doubling. Returns false on failure (recorded).
+bool broadcastRows(Runtime &rt, CUstream stream, const MatrixView &c,
+                   const VectorView &bias, int64_t cSize) {
+  int64_t m = c.rows, n = c.cols;
+  size_t rowBytes = static_cast<size_t>(n * cSize);
+  if (!checkCu(cuMemcpyAsync(toDevicePtr(c.base), toDevicePtr(bias.base),
+                             rowBytes, stream),
+               "cuMemcpyAsync"))
+    return false;
+  noteEnqueued(rt, stream);
+  for (int64_t filled = 1, rows = 1; filled < m; filled += rows) {
+    rows = std::min(filled, m - filled);
+    char *dst = c.base + filled * c.rs * cSize;
+    bool ok;
+    if (c.rs == n) { // dense rows: one contiguous block
+      ok = checkCu(cuMemcpyAsync(toDevicePtr(dst), toDevicePtr(c.base),
+                                 static_cast<size_t>(rows) * rowBytes, stream),
+                   "cuMemcpyAsync");
+    } else {
+      CUDA_MEMCPY2D copy;
+      std::memset(&copy, 0, sizeof(copy));
+      copy.srcMemoryType = CU_MEMORYTYPE_UNIFIED;
+      copy.srcDevice = toDevicePtr(c.base);
+      copy.srcPitch = static_cast<size_t>(c.rs * cSize);
+      copy.dstMemoryType = CU_MEMORYTYPE_UNIFIED;
+      copy.dstDevice = toDevicePtr(dst);
+      copy.dstPitch = copy.srcPitch;
+      copy.WidthInBytes = rowBytes;
+      copy.Height = static_cast<size_t>(rows);
+      ok = checkCu(cuMemcpy2DAsync(&copy, stream), "cuMemcpy2DAsync");
+    }
+    if (!ok)
+      return false;
+    noteEnqueued(rt, stream);
+  }
+  return true;
+}
+
 /// C = A B (+ C if `accumulate`) for batches of views, A and B of `abType`
-/// (`abSize` bytes), C of `cType` (`cSize` bytes).
+/// (`abSize` bytes), C of `cType` (`cSize` bytes). With a `bias` (single
+/// matrices only, not accumulating), C = A B + bias broadcast over C's rows,
+/// through cuBLASLt's bias epilogue where it has an algorithm, else by
+/// filling C's rows with the bias and accumulating.
 void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
           int rank, cudaDataType_t abType, cudaDataType_t cType, int64_t cSize,
-          bool accumulate) {
+          bool accumulate, const VectorView *bias = nullptr) {
   Runtime *rt = acquire();
   if (!rt)
     return;
@@ -845,6 +947,29 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     return;
 
   CUstream stream = libraryStream(*rt);
+  if (bias) {
+    if (bias->size != n) {
+      layoutError(("bias of " + std::to_string(bias->size) +
+                   " elements for C's " + std::to_string(n) + " columns")
+                      .c_str());
+      return;
+    }
+    if (accumulate || batch != 1 || (n > 1 && bias->stride != 1) ||
+        (n > 1 && c.cs != 1) || (m > 1 && c.rs < n)) {
+      layoutError("unsupported operand layout for a bias (C must be one "
+                  "row-major matrix, the bias contiguous)");
+      return;
+    }
+  }
+  // Without the bias epilogue: C's rows = bias, then C += A B.
+  auto biasThenAccumulate = [&] {
+    if (broadcastRows(*rt, stream, c, *bias, cSize))
+      gemm(a, b, c, rank, abType, cType, cSize, /*accumulate=*/true);
+  };
+  if (bias && k == 0) {
+    broadcastRows(*rt, stream, c, *bias, cSize);
+    return;
+  }
   if (k == 0) {
     if (accumulate)
       return;
@@ -883,6 +1008,10 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
   }
   if (!ensureBlas(*rt))
     return;
+  // The epilogue adds a bias per row of D, which is a column of C only when
+  // D is C^T.
+  if (bias && (!problem.transposedD || !epiloguesEnabled()))
+    return biasThenAccumulate();
   const LtOperand &x = problem.x, &y = problem.y, &d = problem.d;
   const char *xPtr = problem.xPtr, *yPtr = problem.yPtr;
   int64_t sbX = problem.sbX, sbY = problem.sbY;
@@ -912,15 +1041,17 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
                  alignments[0],
                  alignments[1],
                  alignments[2],
-                 static_cast<int64_t>(rt->workspaceSize)};
+                 static_cast<int64_t>(rt->workspaceSize),
+                 bias ? 1 : 0,
+                 bias ? alignmentOf(bias->base) : 0};
 
-  std::lock_guard<std::mutex> lock(rt->gemmMutex);
+  std::unique_lock<std::mutex> lock(rt->gemmMutex);
   {
     auto found = rt->gemmPlans.find(key);
     if (found == rt->gemmPlans.end()) {
       GemmPlan plan;
       if (!buildPlan(*rt, plan, abType, cType, batch, x, sbX, y, sbY, d, sbC,
-                     alignments))
+                     alignments, bias ? bias->base : nullptr))
         return;
       if (rt->gemmPlans.size() >= kMaxGemmPlans) {
         for (auto &entry : rt->gemmPlans)
@@ -930,6 +1061,15 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
       found = rt->gemmPlans.emplace(key, plan).first;
     }
     const GemmPlan &plan = found->second;
+    if (plan.noEpilogue) {
+      lock.unlock();
+      return biasThenAccumulate();
+    }
+    if (bias && !checkLt(cublasLtMatmulDescSetAttribute(
+                             plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                             &bias->base, sizeof(bias->base)),
+                         "cublasLtMatmulDescSetAttribute(BIAS_POINTER)"))
+      return;
     float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
     // Queued, not waited for: the next kernel on the stream reads C.
     checkLt(cublasLtMatmul(rt->blas, plan.desc, &alpha, xPtr, plan.layoutX,
@@ -977,6 +1117,21 @@ void gemmEntry(StridedMemRefType<TA, N> *a, StridedMemRefType<TA, N> *b,
   else
     gemm(view3d(a), view3d(b), view3d(c), 3, abType, cType, sizeof(TC),
          accumulate);
+}
+
+/// C = A B + bias (broadcast over C's rows).
+template <typename TA, typename TC>
+void gemmBiasEntry(StridedMemRefType<TA, 2> *a, StridedMemRefType<TA, 2> *b,
+                   StridedMemRefType<TC, 1> *bias, StridedMemRefType<TC, 2> *c,
+                   cudaDataType_t abType, cudaDataType_t cType) {
+  if (!a || !b || !bias || !c) {
+    recordError("tfm_cuda_matmul_bias: null descriptor");
+    return;
+  }
+  VectorView vector{reinterpret_cast<char *>(bias->data + bias->offset),
+                    bias->sizes[0], bias->strides[0]};
+  gemm(view2d(a), view2d(b), view2d(c), 2, abType, cType, sizeof(TC),
+       /*accumulate=*/false, &vector);
 }
 
 } // namespace
@@ -1282,6 +1437,11 @@ constexpr cudaDataType_t kAB_bf16_bf16 = CUDA_R_16BF,
           StridedMemRefType<TA, 3> *A, StridedMemRefType<TA, 3> *B,            \
           StridedMemRefType<TC, 3> *C) {                                       \
     gemmEntry(A, B, C, kAB_##SUFFIX, kC_##SUFFIX, /*accumulate=*/false);       \
+  }                                                                            \
+  extern "C" TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_##SUFFIX(  \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C) {           \
+    gemmBiasEntry(A, B, Bias, C, kAB_##SUFFIX, kC_##SUFFIX);                   \
   }
 TFM_CUDA_GEMM_TYPES(TFM_CUDA_DEFINE_GEMMS)
 #undef TFM_CUDA_DEFINE_GEMMS

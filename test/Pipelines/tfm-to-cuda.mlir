@@ -1,6 +1,6 @@
 // The CUDA pipeline ends in host code in the LLVM dialect that launches the
 // kernels of one gpu.binary (PTX by default: no toolkit needed), with the
-// GEMM in cuBLASLt and every buffer in managed memory. Launches are queued on
+// GEMM (and its bias) in cuBLASLt and every buffer in managed memory. Launches are queued on
 // the runtime's stream without a synchronisation each; the entry point
 // synchronises once, before it returns.
 // RUN: tfm-opt %s --pass-pipeline='builtin.module(tfm-to-cuda)' | FileCheck %s
@@ -12,7 +12,7 @@
 
 // CHECK: llvm.func @main(
 // CHECK: llvm.call @mgpuMemAlloc(
-// CHECK: llvm.call @tfm_cuda_matmul_f32_f32(
+// CHECK: llvm.call @tfm_cuda_matmul_bias_f32_f32(
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @tfm_kernels::@main_kernel
 // CHECK-NOT: mgpuStreamSynchronize
 // CHECK: llvm.call @mgpuMemFree(

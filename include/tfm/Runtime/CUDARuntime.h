@@ -204,6 +204,13 @@ TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_CUDA_DECLARE_CONSTANTS)
 ///       C[b, m, n] += sum_k A[b, m, k] * B[b, k, n]
 ///   _mlir_ciface_tfm_cuda_batch_matmul_set_SUFFIX(A, B, C):
 ///       C[b, m, n] = sum_k A[b, m, k] * B[b, k, n]
+///   _mlir_ciface_tfm_cuda_matmul_bias_SUFFIX(A, B, Bias, C):
+///       C[m, n] = sum_k A[m, k] * B[k, n] + Bias[n]
+///       C must be row-major and Bias (of C's type) contiguous. cuBLASLt's
+///       bias epilogue adds Bias where it has an algorithm for the problem;
+///       otherwise C's rows are filled with Bias by device copies and the
+///       product accumulated onto them (always, with the environment
+///       variable TFM_CUDA_GEMM_EPILOGUES=0).
 ///
 /// All three memrefs are device (or managed) memory. Products are accumulated
 /// in f32 (CUBLAS_COMPUTE_32F, no TF32), then rounded to C's type. Each
@@ -225,7 +232,10 @@ TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_CUDA_DECLARE_CONSTANTS)
       StridedMemRefType<TC, 3> *C);                                            \
   TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_batch_matmul_set_##SUFFIX(        \
       StridedMemRefType<TA, 3> *A, StridedMemRefType<TA, 3> *B,                \
-      StridedMemRefType<TC, 3> *C);
+      StridedMemRefType<TC, 3> *C);                                            \
+  TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_##SUFFIX(             \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C);
 TFM_CUDA_GEMM_TYPES(TFM_CUDA_DECLARE_GEMMS)
 #undef TFM_CUDA_DECLARE_GEMMS
 

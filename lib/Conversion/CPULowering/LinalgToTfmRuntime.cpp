@@ -31,21 +31,41 @@ MemRefType fullyDynamicView(MLIRContext *ctx, int64_t rank, Type elt) {
   return MemRefType::get(shape, elt, layout);
 }
 
-/// Declares (once) `name(A, B, C)` on fully dynamic views of `rank`, with
-/// the C interface.
-func::FuncOp getOrDeclare(ModuleOp module, StringRef name, int64_t rank,
-                          TypeRange elts) {
+/// Declares (once) `name` taking `views`, with the C interface.
+func::FuncOp getOrDeclare(ModuleOp module, StringRef name, TypeRange views) {
   if (auto f = module.lookupSymbol<func::FuncOp>(name))
     return f;
   MLIRContext *ctx = module.getContext();
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<Type> views = llvm::map_to_vector(
-      elts, [&](Type elt) -> Type { return fullyDynamicView(ctx, rank, elt); });
   auto fnTy = FunctionType::get(ctx, views, {});
   auto f = func::FuncOp::create(b, module.getLoc(), name, fnTy);
   f.setPrivate();
   f->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), UnitAttr::get(ctx));
   return f;
+}
+
+/// True if `type` is a memref whose elements are contiguous and in order
+/// (unit innermost stride, each row right after the previous one).
+bool isRowMajor(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && memref.getLayout().isIdentity();
+}
+
+/// The bias broadcast over C's rows right before a CUDA GEMM into C, which
+/// the runtime's bias epilogue can add instead: a 1-D contiguous vector of
+/// C's element type, and C one row-major matrix.
+linalg::BroadcastOp biasBroadcast(linalg::MatmulOp op) {
+  auto broadcast = dyn_cast_or_null<linalg::BroadcastOp>(op->getPrevNode());
+  Value c = op.getDpsInits()[0];
+  if (!broadcast || broadcast.getInit() != c ||
+      broadcast.getDimensions() != ArrayRef<int64_t>{0} ||
+      !isRowMajor(c.getType()))
+    return {};
+  auto bias = dyn_cast<MemRefType>(broadcast.getInput().getType());
+  if (!bias || bias.getRank() != 1 || !isRowMajor(bias) ||
+      bias.getElementType() != cast<MemRefType>(c.getType()).getElementType())
+    return {};
+  return broadcast;
 }
 
 /// The runtime's suffix for a GEMM's operand element types, or "" if it has
@@ -107,26 +127,40 @@ struct ConvertLinalgToTfmRuntimePass
     });
     for (auto &[op, suffix] : gemms) {
       bool batched = isa<linalg::BatchMatmulOp>(op);
-      int64_t rank = batched ? 3 : 2;
+      SmallVector<Value> operands(op->getOperands());
       // A zero fill of the accumulator right before the GEMM becomes an
-      // overwriting GEMM (beta = 0): one pass less over C.
+      // overwriting GEMM (beta = 0): one pass less over C. On CUDA, a bias
+      // broadcast into it becomes cuBLASLt's bias epilogue: two passes less.
       auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
       bool overwrite = fill && fill.getOutputs()[0] == op.getDpsInits()[0] &&
                        matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
-      if (overwrite)
-        fill->erase();
+      linalg::BroadcastOp broadcast;
+      if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+          cuda && matmul)
+        broadcast = biasBroadcast(matmul);
       std::string name = cuda ? "tfm_cuda_" : "tfm_rt_";
       name += batched ? "batch_matmul" : "matmul";
-      name += (overwrite ? "_set_" : "_") + suffix;
-      SmallVector<Type> elts = llvm::map_to_vector(
-          op->getOperandTypes(),
-          [](Type t) { return cast<MemRefType>(t).getElementType(); });
-      func::FuncOp callee = getOrDeclare(module, name, rank, elts);
+      if (overwrite) {
+        fill->erase();
+        name += "_set";
+      } else if (broadcast) {
+        operands.insert(operands.begin() + 2, broadcast.getInput());
+        broadcast->erase();
+        name += "_bias";
+      }
+      name += "_" + suffix;
       OpBuilder b(op);
       SmallVector<Value> views;
-      for (auto [v, elt] : llvm::zip(op->getOperands(), elts))
+      for (Value v : operands) {
+        auto type = cast<MemRefType>(v.getType());
         views.push_back(memref::CastOp::create(
-            b, op.getLoc(), fullyDynamicView(&getContext(), rank, elt), v));
+            b, op.getLoc(),
+            fullyDynamicView(&getContext(), type.getRank(),
+                             type.getElementType()),
+            v));
+      }
+      func::FuncOp callee =
+          getOrDeclare(module, name, ValueRange(views).getTypes());
       func::CallOp::create(b, op.getLoc(), callee, views);
       op->erase();
     }

@@ -1,5 +1,5 @@
-// RUN: tfm-opt %s --convert-linalg-to-tfm-runtime="runtime=cuda" | FileCheck %s
-// RUN: not tfm-opt %s --convert-linalg-to-tfm-runtime="runtime=tpu" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: tfm-opt %s -split-input-file --convert-linalg-to-tfm-runtime="runtime=cuda" | FileCheck %s
+// RUN: not tfm-opt %s -split-input-file --convert-linalg-to-tfm-runtime="runtime=tpu" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: unknown runtime 'tpu' (expected cpu or cuda)
 
@@ -28,5 +28,60 @@ func.func @gemms(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %c: memref<4x16xf3
   linalg.matmul ins(%ha, %hb : memref<4x8xf16>, memref<8x16xf16>) outs(%hc : memref<4x16xf16>)
   linalg.matmul ins(%ia, %ib : memref<4x8xi32>, memref<8x16xi32>) outs(%ic : memref<4x16xi32>)
   linalg.matmul ins(%ha, %xb : memref<4x8xf16>, memref<8x16xbf16>) outs(%c : memref<4x16xf32>)
+  return
+}
+
+// -----
+
+// A bias broadcast over the rows of C right before the GEMM becomes the
+// bias-epilogue GEMM (C = A B + bias): the broadcast and the read of C are
+// gone.
+// CHECK-DAG: func.func private @tfm_cuda_matmul_bias_bf16_f32(memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @tfm_cuda_matmul_bias_f16_f16(
+// CHECK-LABEL: func.func @bias
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x16xbf16>, %[[BIAS:[^:]*]]: memref<16xf32>, %[[C:[^:]*]]: memref<?x16xf32>
+// CHECK-NOT: linalg.broadcast
+// CHECK: %[[VA:.*]] = memref.cast %[[A]]
+// CHECK: %[[VB:.*]] = memref.cast %[[B]]
+// CHECK: %[[VBIAS:.*]] = memref.cast %[[BIAS]] : memref<16xf32> to memref<?xf32, strided<[?], offset: ?>>
+// CHECK: %[[VC:.*]] = memref.cast %[[C]]
+// CHECK: call @tfm_cuda_matmul_bias_bf16_f32(%[[VA]], %[[VB]], %[[VBIAS]], %[[VC]])
+// CHECK: call @tfm_cuda_matmul_bias_f16_f16(
+// CHECK-NOT: linalg.matmul
+func.func @bias(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memref<16xf32>, %c: memref<?x16xf32>,
+                %ha: memref<4x8xf16>, %hb: memref<8x16xf16>, %hbias: memref<16xf16>, %hc: memref<4x16xf16>) {
+  linalg.broadcast ins(%bias : memref<16xf32>) outs(%c : memref<?x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<?x8xbf16>, memref<8x16xbf16>) outs(%c : memref<?x16xf32>)
+  linalg.broadcast ins(%hbias : memref<16xf16>) outs(%hc : memref<4x16xf16>) dimensions = [0]
+  linalg.matmul ins(%ha, %hb : memref<4x8xf16>, memref<8x16xf16>) outs(%hc : memref<4x16xf16>)
+  return
+}
+
+// -----
+
+// Not a bias epilogue: a broadcast along C's columns, a strided bias, a strided C, a broadcast into another buffer;
+// the GEMMs accumulate onto the broadcast instead.
+// CHECK-LABEL: func.func @not_bias
+// CHECK-NOT: _bias_
+// CHECK: linalg.broadcast ins(%{{.*}} : memref<4xf32>) outs(%{{.*}} : memref<4x16xf32>) dimensions = [1]
+// CHECK-NEXT: memref.cast
+// CHECK: call @tfm_cuda_matmul_f32_f32(
+// CHECK: linalg.broadcast ins(%{{.*}} : memref<16xf32, strided<[2]>>)
+// CHECK: call @tfm_cuda_matmul_f32_f32(
+// CHECK: linalg.broadcast ins(%{{.*}} : memref<16xf32>) outs(%{{.*}} : memref<4x16xf32, strided<[32, 1]>>)
+// CHECK: call @tfm_cuda_matmul_f32_f32(
+// CHECK: linalg.broadcast ins(%{{.*}} : memref<16xf32>) outs(%{{.*}} : memref<4x16xf32>)
+// CHECK: call @tfm_cuda_matmul_f32_f32(
+func.func @not_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>, %d: memref<4x16xf32>,
+                    %rowbias: memref<4xf32>, %bias: memref<16xf32>, %sbias: memref<16xf32, strided<[2]>>,
+                    %sc: memref<4x16xf32, strided<[32, 1]>>) {
+  linalg.broadcast ins(%rowbias : memref<4xf32>) outs(%c : memref<4x16xf32>) dimensions = [1]
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.broadcast ins(%sbias : memref<16xf32, strided<[2]>>) outs(%c : memref<4x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.broadcast ins(%bias : memref<16xf32>) outs(%sc : memref<4x16xf32, strided<[32, 1]>>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%sc : memref<4x16xf32, strided<[32, 1]>>)
+  linalg.broadcast ins(%bias : memref<16xf32>) outs(%d : memref<4x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
   return
 }
