@@ -6,12 +6,14 @@
 
 #include "tfm/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::tfm {
 #define GEN_PASS_DEF_CONVERTLINALGTOTFMRUNTIME
@@ -66,6 +68,80 @@ linalg::BroadcastOp biasBroadcast(linalg::MatmulOp op) {
       bias.getElementType() != cast<MemRefType>(c.getType()).getElementType())
     return {};
   return broadcast;
+}
+
+/// If `op` is an elementwise linalg.generic (identity maps, all parallel)
+/// from one buffer to another whose body is a single cast `CastOp` of the
+/// input, returns it.
+template <typename CastOp> linalg::GenericOp castCopy(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || !generic.hasPureBufferSemantics() ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return {};
+  Block &body = generic.getRegion().front();
+  auto cast = dyn_cast<CastOp>(body.front());
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!cast || &body.front() == body.getTerminator() ||
+      cast->getNextNode() != yield ||
+      cast->getOperand(0) != body.getArgument(0) ||
+      yield.getOperand(0) != cast->getResult(0))
+    return {};
+  return generic;
+}
+
+/// The nearest operation after (`forward`) or before `op` in its block that
+/// touches memory, skipping views, shape reads and constants.
+Operation *adjacentEffectful(Operation *op, bool forward) {
+  do
+    op = forward ? op->getNextNode() : op->getPrevNode();
+  while (op && isMemoryEffectFree(op));
+  return op;
+}
+
+/// A CUDA GEMM on 16-bit operands whose f32 result C is only rounded back to
+/// the operands' type D right after (`truncate`) can write D itself: cuBLASLt
+/// accumulates in f32 and rounds once, the same arithmetic, without C's
+/// write and read. Its bias, if any, is then the 16-bit vector that was
+/// widened into the f32 one just before the broadcast (`biasSource`).
+struct NarrowStore {
+  linalg::GenericOp truncate;
+  Value biasSource;
+};
+
+std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
+                                       linalg::FillOp zeroFill,
+                                       linalg::BroadcastOp broadcast) {
+  Value c = op.getDpsInits()[0];
+  Type narrow =
+      cast<MemRefType>(op.getDpsInputs()[0].getType()).getElementType();
+  linalg::GenericOp truncate =
+      castCopy<arith::TruncFOp>(adjacentEffectful(op, /*forward=*/true));
+  if ((!zeroFill && !broadcast) || !truncate || truncate.getDpsInputs()[0] != c)
+    return std::nullopt;
+  auto d = cast<MemRefType>(truncate.getDpsInits()[0].getType());
+  if (d.getElementType() != narrow || !isRowMajor(d) ||
+      d.getShape() != cast<MemRefType>(c.getType()).getShape())
+    return std::nullopt;
+  // Nothing else may read C: once the GEMM writes D, C holds nothing.
+  for (Operation *user : c.getUsers())
+    if (user != op && user != truncate && user != zeroFill &&
+        user != broadcast && !isa<memref::DimOp>(user))
+      return std::nullopt;
+  NarrowStore store{truncate, {}};
+  if (broadcast) {
+    linalg::GenericOp widen = castCopy<arith::ExtFOp>(
+        adjacentEffectful(broadcast, /*forward=*/false));
+    if (!widen || widen.getDpsInits()[0] != broadcast.getInput())
+      return std::nullopt;
+    store.biasSource = widen.getDpsInputs()[0];
+    auto source = cast<MemRefType>(store.biasSource.getType());
+    if (source.getElementType() != narrow || !isRowMajor(source))
+      return std::nullopt;
+  }
+  return store;
 }
 
 /// The runtime's suffix for a GEMM's operand element types, or "" if it has
@@ -135,21 +211,34 @@ struct ConvertLinalgToTfmRuntimePass
       bool overwrite = fill && fill.getOutputs()[0] == op.getDpsInits()[0] &&
                        matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
       linalg::BroadcastOp broadcast;
+      std::optional<NarrowStore> store;
       if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
-          cuda && matmul)
+          cuda && matmul) {
         broadcast = biasBroadcast(matmul);
+        store =
+            narrowStore(matmul, overwrite ? fill : linalg::FillOp(), broadcast);
+      }
       std::string name = cuda ? "tfm_cuda_" : "tfm_rt_";
       name += batched ? "batch_matmul" : "matmul";
       if (overwrite) {
         fill->erase();
         name += "_set";
       } else if (broadcast) {
-        operands.insert(operands.begin() + 2, broadcast.getInput());
+        operands.insert(operands.begin() + 2,
+                        store ? store->biasSource : broadcast.getInput());
         broadcast->erase();
         name += "_bias";
       }
+      // The GEMM storing D takes the truncation's place, where D exists.
+      Operation *position = op;
+      if (store) {
+        operands.back() = store->truncate.getDpsInits()[0];
+        position = store->truncate;
+        StringRef narrow = StringRef(suffix).split('_').first;
+        suffix = (narrow + "_" + narrow).str();
+      }
       name += "_" + suffix;
-      OpBuilder b(op);
+      OpBuilder b(position);
       SmallVector<Value> views;
       for (Value v : operands) {
         auto type = cast<MemRefType>(v.getType());
@@ -163,6 +252,8 @@ struct ConvertLinalgToTfmRuntimePass
           getOrDeclare(module, name, ValueRange(views).getTypes());
       func::CallOp::create(b, op.getLoc(), callee, views);
       op->erase();
+      if (store)
+        store->truncate->erase();
     }
   }
 };

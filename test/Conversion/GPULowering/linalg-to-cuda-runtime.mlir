@@ -85,3 +85,122 @@ func.func @not_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf
   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
   return
 }
+
+// -----
+
+// A 16-bit GEMM whose f32 result is only rounded back to the operands' type
+// writes that type itself (cuBLASLt accumulates in f32 and rounds once):
+// the rounding kernel and the f32 buffer's write and read are gone. The
+// bias is then the 16-bit vector the f32 one was widened from. Views
+// between the ops do not matter.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#id1 = affine_map<(d0) -> (d0)>
+// CHECK-DAG: func.func private @tfm_cuda_matmul_bias_bf16_bf16(memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?xbf16, strided<[?], offset: ?>>, memref<?x?xbf16, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
+// CHECK-DAG: func.func private @tfm_cuda_matmul_set_f16_f16(
+// CHECK-LABEL: func.func @narrow_store
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x16xbf16>, %[[BIAS:[^:]*]]: memref<16xbf16>, {{.*}}, %[[ARENA:[^:]*]]: memref<?xi8>
+// CHECK: linalg.generic
+// CHECK: arith.extf
+// CHECK: %[[D:.*]] = memref.view %[[ARENA]]
+// CHECK: %[[VA:.*]] = memref.cast %[[A]]
+// CHECK: %[[VB:.*]] = memref.cast %[[B]]
+// CHECK: %[[VBIAS:.*]] = memref.cast %[[BIAS]] : memref<16xbf16> to memref<?xbf16, strided<[?], offset: ?>>
+// CHECK: %[[VD:.*]] = memref.cast %[[D]] : memref<?x16xbf16> to memref<?x?xbf16, strided<[?, ?], offset: ?>>
+// CHECK: call @tfm_cuda_matmul_bias_bf16_bf16(%[[VA]], %[[VB]], %[[VBIAS]], %[[VD]])
+// CHECK: call @tfm_cuda_matmul_set_f16_f16(
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memref<16xbf16>, %wide: memref<16xf32>, %c: memref<?x16xf32>, %arena: memref<?xi8>,
+                        %ha: memref<4x8xf16>, %hb: memref<8x16xf16>, %hc: memref<4x16xf32>, %hd: memref<4x16xf16>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%bias : memref<16xbf16>) outs(%wide : memref<16xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    linalg.yield %0 : f32
+  }
+  %n = memref.dim %c, %c0 : memref<?x16xf32>
+  linalg.broadcast ins(%wide : memref<16xf32>) outs(%c : memref<?x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<?x8xbf16>, memref<8x16xbf16>) outs(%c : memref<?x16xf32>)
+  %d = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x16xbf16>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<?x16xf32>) outs(%d : memref<?x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%hc : memref<4x16xf32>)
+  linalg.matmul ins(%ha, %hb : memref<4x8xf16>, memref<8x16xf16>) outs(%hc : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%hc : memref<4x16xf32>) outs(%hd : memref<4x16xf16>) {
+  ^bb0(%in: f32, %out: f16):
+    %0 = arith.truncf %in : f32 to f16
+    linalg.yield %0 : f16
+  }
+  return
+}
+
+// -----
+
+// Not stored narrow: the f32 result is read again; rounded to another type;
+// accumulated onto C's old contents; a bias that was not widened, or was
+// widened from another type than the operands' (the f32 bias stays).
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @not_narrow_store
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: linalg.copy
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK: call @tfm_cuda_matmul_bf16_f32(
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: call @tfm_cuda_matmul_bias_bf16_f32(
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: call @tfm_cuda_matmul_bias_bf16_f32(
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %d: memref<4x16xbf16>, %hd: memref<4x16xf16>,
+                            %c1: memref<4x16xf32>, %e: memref<4x16xf32>, %c2: memref<4x16xf32>,
+                            %c3: memref<4x16xf32>, %c4: memref<4x16xf32>, %wide: memref<16xf32>,
+                            %c5: memref<4x16xf32>, %hbias: memref<16xf16>, %wide5: memref<16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c1 : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c1 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c1 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.copy ins(%c1 : memref<4x16xf32>) outs(%e : memref<4x16xf32>)
+  linalg.fill ins(%zero : f32) outs(%c2 : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c2 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c2 : memref<4x16xf32>) outs(%hd : memref<4x16xf16>) {
+  ^bb0(%in: f32, %out: f16):
+    %0 = arith.truncf %in : f32 to f16
+    linalg.yield %0 : f16
+  }
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c3 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c3 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.broadcast ins(%wide : memref<16xf32>) outs(%c4 : memref<4x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c4 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c4 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%hbias : memref<16xf16>) outs(%wide5 : memref<16xf32>) {
+  ^bb0(%in: f16, %out: f32):
+    %0 = arith.extf %in : f16 to f32
+    linalg.yield %0 : f32
+  }
+  linalg.broadcast ins(%wide5 : memref<16xf32>) outs(%c5 : memref<4x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c5 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c5 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  return
+}
