@@ -55,13 +55,8 @@ inline bool forEachFloat(ElementsAttr attr,
   return true;
 }
 
-/// The float elements of a constant (dense of any float type, or an f32
-/// dense_resource), in row-major order. The weight folds that use it have
-/// not been checked on bf16/f16 blobs, so those are not offered.
+/// The float elements of a constant (see forEachFloat), in row-major order.
 inline std::optional<std::vector<double>> floatValues(ElementsAttr attr) {
-  if (isa_and_nonnull<DenseResourceElementsAttr>(attr) &&
-      !attr.getElementType().isF32())
-    return std::nullopt;
   std::vector<double> out;
   if (attr)
     out.reserve(attr.getNumElements());
@@ -70,26 +65,43 @@ inline std::optional<std::vector<double>> floatValues(ElementsAttr attr) {
   return out;
 }
 
-/// A new f32 constant of `shape` holding `values`; large ones become blobs.
+/// A new float constant of `shape` and `elementType` holding `values`, each
+/// rounded to nearest (ties to even); large f32, f16 and bf16 ones become
+/// blobs.
 inline Value floatConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                    Type elementType, ArrayRef<double> values, StringRef name) {
+                           Type elementType, ArrayRef<double> values,
+                           StringRef name) {
   auto type = RankedTensorType::get(shape, elementType);
-  if (values.size() > 64 && elementType.isF32()) {
-    std::vector<float> f(values.begin(), values.end());
-    ArrayRef<char> bytes(reinterpret_cast<const char *>(f.data()), f.size() * 4);
+  const llvm::fltSemantics &semantics =
+      cast<FloatType>(elementType).getFloatSemantics();
+  auto round = [&](double v) {
+    APFloat ap(v);
+    bool lost;
+    ap.convert(semantics, APFloat::rmNearestTiesToEven, &lost);
+    return ap;
+  };
+  auto blob = [&](ArrayRef<char> bytes, size_t align) -> Value {
     return arith::ConstantOp::create(
         b, loc,
         DenseResourceElementsAttr::get(
-            type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 16)));
+            type, name,
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, align)));
+  };
+  if (values.size() > 64 && elementType.isF32()) {
+    std::vector<float> f(values.begin(), values.end());
+    return blob({reinterpret_cast<const char *>(f.data()), f.size() * 4}, 16);
+  }
+  if (values.size() > 64 && (elementType.isBF16() || elementType.isF16())) {
+    std::vector<uint16_t> h;
+    h.reserve(values.size());
+    for (double v : values)
+      h.push_back(
+          static_cast<uint16_t>(round(v).bitcastToAPInt().getZExtValue()));
+    return blob({reinterpret_cast<const char *>(h.data()), h.size() * 2}, 16);
   }
   SmallVector<APFloat> aps;
-  for (double v : values) {
-    APFloat ap(v);
-    bool lost;
-    ap.convert(cast<FloatType>(elementType).getFloatSemantics(),
-               APFloat::rmNearestTiesToEven, &lost);
-    aps.push_back(ap);
-  }
+  for (double v : values)
+    aps.push_back(round(v));
   return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, aps));
 }
 
