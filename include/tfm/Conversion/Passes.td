@@ -56,6 +56,12 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
     handled in the same loop; rows that see no key give zeros. f16/bf16 are
     read and written as such and computed in f32.
 
+    The keys are taken `key-block` at a time: their logits are independent
+    dot products, and the state is rescaled once per block, so the serial
+    max/exp/rescale chain that bounds a row's speed is one step per block
+    instead of per key. The keys left over after the last full block are
+    folded in one by one.
+
     `tfm-to-cuda` runs it before `convert-tfm-to-linalg`, and
     `tfm-linalg-to-gpu` turns each forall into one kernel with a thread per
     query row; `tfm-to-cpu{fused-attention=1}` runs the same IR on the CPU,
@@ -65,6 +71,9 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
   let options = [
     Option<"maxHeadDim", "max-head-dim", "int64_t", /*default=*/"256",
            "Widest query/value head kept in one point's vectors">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"8",
+           "Keys whose logits are computed together before one update of "
+           "the running max, sum and output (1: one key at a time)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -67,8 +67,12 @@ struct FusedAttentionBuilder {
   VectorType qTy, vTy;
   Value negInf, zero;
 
-  FusedAttentionBuilder(AttentionOp op, OpBuilder &b)
-      : op(op), b(b), loc(op.getLoc()) {
+  /// Keys folded into the row state per step of the key loop.
+  int64_t keyBlock;
+
+  FusedAttentionBuilder(AttentionOp op, OpBuilder &b, int64_t keyBlock)
+      : op(op), b(b), loc(op.getLoc()),
+        keyBlock(std::max<int64_t>(keyBlock, 1)) {
     elt = cast<RankedTensorType>(op.getType()).getElementType();
     ct = computeType(elt);
     rep = op.getNumHeads() / op.getKvHeads();
@@ -118,11 +122,15 @@ struct FusedAttentionBuilder {
     return arith::AddFOp::create(b, loc, s, castScalar(b, loc, m, ct));
   }
 
-  /// Folds one key with logit `s` and value row `v` into `st`. A logit of
+  /// Folds keys with logits `s` and value rows `v` into `st`: one
+  /// rescaling of the state for all of them, so that a block of keys costs
+  /// one dependent max/exp/rescale step instead of one per key. A logit of
   /// -inf (an invisible key) contributes nothing; while every key so far is
   /// invisible the state stays (-inf, 0, 0).
-  RowState update(const RowState &st, Value s, Value v) {
-    Value newMax = arith::MaximumFOp::create(b, loc, st.max, s);
+  RowState update(const RowState &st, ArrayRef<Value> s, ArrayRef<Value> v) {
+    Value newMax = st.max;
+    for (Value x : s)
+      newMax = arith::MaximumFOp::create(b, loc, newMax, x);
     Value allDead = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                           newMax, negInf);
     // exp(-inf − base) = 0 for a finite base; base is 0 rather than -inf
@@ -132,29 +140,53 @@ struct FusedAttentionBuilder {
       return math::ExpOp::create(b, loc,
                                  arith::SubFOp::create(b, loc, x, base));
     };
-    Value corr = weight(st.max), p = weight(s);
+    Value corr = weight(st.max);
     RowState next = st;
     next.max = newMax;
-    next.sum = arith::AddFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, st.sum, corr), p);
+    next.sum = arith::MulFOp::create(b, loc, st.sum, corr);
     Value corrV = vector::BroadcastOp::create(b, loc, vTy, corr);
-    Value pV = vector::BroadcastOp::create(b, loc, vTy, p);
-    next.acc = vector::FMAOp::create(
-        b, loc, pV, v, arith::MulFOp::create(b, loc, st.acc, corrV));
+    next.acc = arith::MulFOp::create(b, loc, st.acc, corrV);
+    for (auto [x, row] : llvm::zip_equal(s, v)) {
+      Value p = weight(x);
+      next.sum = arith::AddFOp::create(b, loc, next.sum, p);
+      Value pV = vector::BroadcastOp::create(b, loc, vTy, p);
+      next.acc = vector::FMAOp::create(b, loc, pV, row, next.acc);
+    }
     return next;
   }
 
-  /// Streams keys [0, count) through `body`, which returns the next state.
-  RowState stream(const RowState &init, Value count,
+  /// Streams keys [begin, end) through `body` `step` keys at a time (end -
+  /// begin a multiple of `step`); `body` gets the first key of each step and
+  /// returns the next state.
+  RowState stream(const RowState &init, Value begin, Value end, int64_t step,
                   function_ref<RowState(Value, const RowState &)> body) {
     auto loop = scf::ForOp::create(
-        b, loc, idx(0), count, idx(1), init.values(),
+        b, loc, begin, end, idx(step), init.values(),
         [&](OpBuilder &, Location, Value j, ValueRange iter) {
           // The body builder is `b`, placed in the loop body.
           RowState next = body(j, RowState::from(iter));
           scf::YieldOp::create(b, loc, next.values());
         });
     return RowState::from(loop.getResults());
+  }
+
+  /// Streams keys [0, count) through `keys`, which folds `n` keys starting
+  /// at its first argument into the state: blocks of `keyBlock`, then the
+  /// remainder one at a time.
+  RowState
+  streamBlocked(const RowState &init, Value count,
+                function_ref<RowState(Value, int64_t, const RowState &)> keys) {
+    RowState st = init;
+    Value blocked = idx(0);
+    if (keyBlock > 1) {
+      blocked = arith::SubIOp::create(
+          b, loc, count, arith::RemSIOp::create(b, loc, count, idx(keyBlock)));
+      st = stream(
+          st, idx(0), blocked, keyBlock,
+          [&](Value j, const RowState &s) { return keys(j, keyBlock, s); });
+    }
+    return stream(st, blocked, count, 1,
+                  [&](Value j, const RowState &s) { return keys(j, 1, s); });
   }
 
   Value build() {
@@ -203,11 +235,13 @@ struct FusedAttentionBuilder {
     // Bias slots: always visible unless bias_mask says otherwise.
     if (op.hasBiasSlots()) {
       Value kb = op.getKeyBias(), vb = op.getValueBias();
-      st = stream(st, dimValue(b, loc, kb, 1), [&](Value p, const RowState &s) {
-        Value m = biasMask ? readMask(biasMask, {bi, head, i, p}) : Value();
-        Value l = logit(qRow, readRow(kb, {g, p, idx(0)}, d), m);
-        return update(s, l, readRow(vb, {g, p, idx(0)}, dv));
-      });
+      st = stream(
+          st, idx(0), dimValue(b, loc, kb, 1), 1,
+          [&](Value p, const RowState &s) {
+            Value m = biasMask ? readMask(biasMask, {bi, head, i, p}) : Value();
+            Value l = logit(qRow, readRow(kb, {g, p, idx(0)}, d), m);
+            return update(s, l, readRow(vb, {g, p, idx(0)}, dv));
+          });
     }
 
     // Runtime keys; causal: key j is visible to row i iff j <= i + Skv - Sq.
@@ -219,15 +253,27 @@ struct FusedAttentionBuilder {
       limit = arith::MaxSIOp::create(b, loc, limit, idx(0));
       visibleKeys = arith::MinSIOp::create(b, loc, limit, skv);
     }
-    st = stream(st, visibleKeys, [&](Value j, const RowState &s) {
-      Value m = mask ? readMask(mask, {bi, head, i, j}) : Value();
-      Value l = logit(qRow, readRow(k, {bi, j, kCol}, d), m);
-      Value vRow = readRow(v, {bi, j, vCol}, dv);
-      RowState next = update(s, l, vRow);
-      if (shaped)
-        next.valueSum = arith::AddFOp::create(b, loc, s.valueSum, vRow);
-      return next;
-    });
+    // All logits of a block first (independent dot products), then one
+    // state update for the block.
+    st = streamBlocked(
+        st, visibleKeys, [&](Value j0, int64_t n, const RowState &s) {
+          SmallVector<Value> logits, vRows;
+          for (int64_t t = 0; t < n; ++t) {
+            Value j = t == 0 ? j0 : arith::AddIOp::create(b, loc, j0, idx(t));
+            Value m = mask ? readMask(mask, {bi, head, i, j}) : Value();
+            logits.push_back(logit(qRow, readRow(k, {bi, j, kCol}, d), m));
+          }
+          for (int64_t t = 0; t < n; ++t) {
+            Value j = t == 0 ? j0 : arith::AddIOp::create(b, loc, j0, idx(t));
+            vRows.push_back(readRow(v, {bi, j, vCol}, dv));
+          }
+          RowState next = update(s, logits, vRows);
+          if (shaped)
+            for (Value vRow : vRows)
+              next.valueSum =
+                  arith::AddFOp::create(b, loc, next.valueSum, vRow);
+          return next;
+        });
 
     // out = acc / sum; a row that saw no key gives zeros.
     Value empty =
@@ -294,22 +340,22 @@ LogicalResult canFuse(AttentionOp op, int64_t maxHeadDim) {
 }
 
 struct FuseAttentionPattern : OpRewritePattern<AttentionOp> {
-  FuseAttentionPattern(MLIRContext *ctx, int64_t maxHeadDim)
-      : OpRewritePattern(ctx), maxHeadDim(maxHeadDim) {}
+  FuseAttentionPattern(MLIRContext *ctx, int64_t maxHeadDim, int64_t keyBlock)
+      : OpRewritePattern(ctx), maxHeadDim(maxHeadDim), keyBlock(keyBlock) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
     if (failed(canFuse(op, maxHeadDim)))
       return rewriter.notifyMatchFailure(
           op, "head widths dynamic or wider than max-head-dim");
-    Value out = FusedAttentionBuilder(op, rewriter).build();
+    Value out = FusedAttentionBuilder(op, rewriter, keyBlock).build();
     if (out.getType() != op.getType())
       out = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), out);
     rewriter.replaceOp(op, out);
     return success();
   }
 
-  int64_t maxHeadDim;
+  int64_t maxHeadDim, keyBlock;
 };
 
 struct TfmFuseAttentionPass
@@ -318,7 +364,7 @@ struct TfmFuseAttentionPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim);
+    patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim, keyBlock);
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
     if (failed(

@@ -1,5 +1,6 @@
-// RUN: tfm-opt %s --tfm-fuse-attention --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: tfm-opt %s --tfm-fuse-attention="key-block=1" --canonicalize --cse --split-input-file | FileCheck %s
 // RUN: tfm-opt %s --tfm-fuse-attention="max-head-dim=4" --split-input-file | FileCheck %s --check-prefix=NARROW
+// RUN: tfm-opt %s --tfm-fuse-attention="key-block=2" --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=BLOCK
 
 // GQA (4 query heads over 2 kv heads), bf16, dynamic batch/sequences and
 // slot count, with an i1 bias_mask for the slots and an additive mask for
@@ -110,4 +111,36 @@ func.func @shaped_causal(%q: tensor<2x6x8xf32>, %k: tensor<2x6x8xf32>, %v: tenso
                                  gamma = array<f64: 1.0, -3.0>}
       : (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
   return %o : tensor<2x6x8xf32>
+}
+
+// -----
+
+// key-block=2: the keys go two at a time (both logits, then both value rows,
+// then one update: the new max over both, one rescaling of the state, then
+// each key's weight), then the one left over.
+// BLOCK-LABEL: func.func @key_blocks
+// BLOCK: %[[SKV:.*]] = tensor.dim %arg1, %c1
+// BLOCK: %[[REM:.*]] = arith.remsi %[[SKV]], %c2
+// BLOCK: %[[FULL:.*]] = arith.subi %[[SKV]], %[[REM]]
+// BLOCK: %[[BLOCKS:.*]]:3 = scf.for %[[J:.*]] = %c0 to %[[FULL]] step %c2 iter_args(%[[MAX:.*]] = %{{.*}}, %[[SUM:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}})
+// BLOCK:   vector.transfer_read %arg1[%{{.*}}, %[[J]], %{{.*}}]
+// BLOCK:   %[[L0:.*]] = arith.mulf %{{.*}}, %[[SCALE:.*]] : f32
+// BLOCK:   %[[J1:.*]] = arith.addi %[[J]], %c1
+// BLOCK:   vector.transfer_read %arg1[%{{.*}}, %[[J1]], %{{.*}}]
+// BLOCK:   %[[L1:.*]] = arith.mulf %{{.*}}, %[[SCALE]] : f32
+// BLOCK:   %[[V0:.*]] = vector.transfer_read %arg2[%{{.*}}, %[[J]], %{{.*}}]
+// BLOCK:   %[[V1:.*]] = vector.transfer_read %arg2[%{{.*}}, %[[J1]], %{{.*}}]
+// BLOCK:   %[[M0:.*]] = arith.maximumf %[[MAX]], %[[L0]]
+// BLOCK:   %[[M1:.*]] = arith.maximumf %[[M0]], %[[L1]]
+// BLOCK:   math.exp
+// BLOCK:   arith.mulf %[[ACC]]
+// BLOCK:   %[[A0:.*]] = vector.fma %{{.*}}, %[[V0]], %{{.*}}
+// BLOCK:   %[[A1:.*]] = vector.fma %{{.*}}, %[[V1]], %[[A0]]
+// BLOCK:   scf.yield %[[M1]], %{{.*}}, %[[A1]]
+// BLOCK: scf.for %{{.*}} = %[[FULL]] to %[[SKV]] step %c1 iter_args(%{{.*}} = %[[BLOCKS]]#0, %{{.*}} = %[[BLOCKS]]#1, %{{.*}} = %[[BLOCKS]]#2)
+// BLOCK-COUNT-1: vector.fma
+// BLOCK: scf.forall.in_parallel
+func.func @key_blocks(%q: tensor<2x?x8xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
+  %a = tfm.attention %q, %k, %v {num_heads = 2 : i64} : (tensor<2x?x8xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
+  return %a : tensor<2x?x8xf32>
 }

@@ -573,6 +573,19 @@ add("attn_shaped_gqa_causal_dv3", _attn_case(B=1, Sq=7, H=4, Hkv=2, D=5, Dv=3, c
                                                      [0.2, 0.4, 0.0, 1.0])))
 add("attn_shaped_mask_noncausal", _attn_case(B=2, Sq=5, H=2, D=4, mask=("bool", ("B", 1, "Sq", "Skv")),
                                              shaped=([1.0, 0.0], [1.0, 2.0], [1.0, -1.0])))
+# Sequences over several key blocks of the fused loop (8 keys per step on
+# the CPU) plus a remainder: blocks whose keys are partly or wholly masked,
+# -inf logits and fully masked rows inside a block, shaped sums over blocks.
+add("attn_long_causal_gqa", _attn_case(B=2, Sq=21, H=4, Hkv=2, D=8, causal=True))
+add("attn_long_sq5_skv27_causal", _attn_case(B=1, Sq=5, Skv=27, H=2, D=8, causal=True))
+add("attn_long_mask_keypad_causal", _attn_case(B=3, Sq=19, causal=True, mask=("bool", ("B", 1, 1, "Skv"))))
+add("attn_long_mask_float_neginf", _attn_case(B=2, Sq=17, Skv=23, mask=("float", ("B", 1, "Sq", "Skv"), 0.5)))
+add("attn_long_fully_masked_rows", _attn_case(B=2, H=4, Sq=18, mask=("boolblind", ("B", "H", "Sq", "Skv"), _blind_rows),
+                                              blind=True))
+add("attn_long_bias_p2_mask", _attn_case(B=2, Sq=20, H=4, Hkv=2, bias_slots=2, causal=True,
+                                         mask=("bool", ("B", 1, "Sq", "Skv"))))
+add("attn_long_shaped_causal", _attn_case(B=2, Sq=26, H=2, D=8, causal=True,
+                                          shaped=([1.0, 0.5], [2.0, 0.25], [1.0, -3.0])))
 add("attn_shaped_mask_causal", _attn_case(B=2, Sq=6, H=2, D=4, causal=True, mask=("bool", ("B", 1, 1, "Skv")),
                                           shaped=([0.5, 1.0], [1.5, 0.5], [0.5, -2.0])))
 add("attn_shaped_plain_gains_scale", _attn_case(B=2, Sq=4, H=2, D=4, causal=True, scale=0.5,
