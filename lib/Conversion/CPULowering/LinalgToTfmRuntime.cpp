@@ -109,6 +109,9 @@ Operation *adjacentEffectful(Operation *op, bool forward) {
 struct NarrowStore {
   linalg::GenericOp truncate;
   Value biasSource;
+  /// The kernel that widened the bias, dead once nothing else reads its
+  /// output.
+  linalg::GenericOp widen;
 };
 
 std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
@@ -130,13 +133,14 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
     if (user != op && user != truncate && user != zeroFill &&
         user != broadcast && !isa<memref::DimOp>(user))
       return std::nullopt;
-  NarrowStore store{truncate, {}};
+  NarrowStore store{truncate, {}, {}};
   if (broadcast) {
     linalg::GenericOp widen = castCopy<arith::ExtFOp>(
         adjacentEffectful(broadcast, /*forward=*/false));
     if (!widen || widen.getDpsInits()[0] != broadcast.getInput())
       return std::nullopt;
     store.biasSource = widen.getDpsInputs()[0];
+    store.widen = widen;
     auto source = cast<MemRefType>(store.biasSource.getType());
     if (source.getElementType() != narrow || !isRowMajor(source))
       return std::nullopt;
@@ -252,8 +256,17 @@ struct ConvertLinalgToTfmRuntimePass
           getOrDeclare(module, name, ValueRange(views).getTypes());
       func::CallOp::create(b, op.getLoc(), callee, views);
       op->erase();
-      if (store)
+      if (store) {
         store->truncate->erase();
+        // The widened bias was read only by the broadcast, now gone.
+        if (linalg::GenericOp widen = store->widen;
+            widen && llvm::all_of(widen.getDpsInits()[0].getUsers(),
+                                  [&](Operation *user) {
+                                    return user == widen ||
+                                           isa<memref::DimOp>(user);
+                                  }))
+          widen->erase();
+      }
     }
   }
 };

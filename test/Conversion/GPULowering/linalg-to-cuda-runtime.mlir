@@ -99,8 +99,8 @@ func.func @not_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf
 // CHECK-DAG: func.func private @tfm_cuda_matmul_set_f16_f16(
 // CHECK-LABEL: func.func @narrow_store
 // CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x16xbf16>, %[[BIAS:[^:]*]]: memref<16xbf16>, {{.*}}, %[[ARENA:[^:]*]]: memref<?xi8>
-// CHECK: linalg.generic
-// CHECK: arith.extf
+// The widening of the bias, read by nothing now, is gone too.
+// CHECK-NOT: arith.extf
 // CHECK: %[[D:.*]] = memref.view %[[ARENA]]
 // CHECK: %[[VA:.*]] = memref.cast %[[A]]
 // CHECK: %[[VB:.*]] = memref.cast %[[B]]
@@ -142,7 +142,8 @@ func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memr
 
 // Not stored narrow: the f32 result is read again; rounded to another type;
 // accumulated onto C's old contents; a bias that was not widened, or was
-// widened from another type than the operands' (the f32 bias stays).
+// widened from another type than the operands' (the f32 bias stays). A
+// widened bias that is read again keeps its widening kernel.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @not_narrow_store
 // CHECK: call @tfm_cuda_matmul_set_bf16_f32(
@@ -157,10 +158,14 @@ func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memr
 // CHECK: arith.extf {{.*}} : f16 to f32
 // CHECK: call @tfm_cuda_matmul_bias_bf16_f32(
 // CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: arith.extf {{.*}} : bf16 to f32
+// CHECK: call @tfm_cuda_matmul_bias_bf16_bf16(
+// CHECK: linalg.copy ins(%{{.*}} : memref<16xf32>)
 func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %d: memref<4x16xbf16>, %hd: memref<4x16xf16>,
                             %c1: memref<4x16xf32>, %e: memref<4x16xf32>, %c2: memref<4x16xf32>,
                             %c3: memref<4x16xf32>, %c4: memref<4x16xf32>, %wide: memref<16xf32>,
-                            %c5: memref<4x16xf32>, %hbias: memref<16xf16>, %wide5: memref<16xf32>) {
+                            %c5: memref<4x16xf32>, %hbias: memref<16xf16>, %wide5: memref<16xf32>,
+                            %c6: memref<4x16xf32>, %xbias: memref<16xbf16>, %wide6: memref<16xf32>, %keep: memref<16xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%c1 : memref<4x16xf32>)
   linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c1 : memref<4x16xf32>)
@@ -202,5 +207,18 @@ func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %d: mem
     %0 = arith.truncf %in : f32 to bf16
     linalg.yield %0 : bf16
   }
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%xbias : memref<16xbf16>) outs(%wide6 : memref<16xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    linalg.yield %0 : f32
+  }
+  linalg.broadcast ins(%wide6 : memref<16xf32>) outs(%c6 : memref<4x16xf32>) dimensions = [0]
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c6 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c6 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.copy ins(%wide6 : memref<16xf32>) outs(%keep : memref<16xf32>)
   return
 }
