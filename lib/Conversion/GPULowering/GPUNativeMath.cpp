@@ -435,19 +435,19 @@ Value buildReciprocalSqrt(OpBuilder &b, Location loc, Type type,
 /// instruction.
 InstructionBuilder instructionFor(StringRef name) {
   return llvm::StringSwitch<InstructionBuilder>(name)
-      .Cases("__nv_fabsf", "__nv_fabs", buildIntrinsic<LLVM::FAbsOp>)
-      .Cases("__nv_floorf", "__nv_floor", buildIntrinsic<LLVM::FFloorOp>)
-      .Cases("__nv_ceilf", "__nv_ceil", buildIntrinsic<LLVM::FCeilOp>)
-      .Cases("__nv_truncf", "__nv_trunc", buildIntrinsic<LLVM::FTruncOp>)
-      .Cases("__nv_roundf", "__nv_round", buildIntrinsic<LLVM::RoundOp>)
-      .Cases("__nv_rintf", "__nv_rint", buildIntrinsic<LLVM::RoundEvenOp>)
-      .Cases("__nv_sqrtf", "__nv_sqrt", buildIntrinsic<LLVM::SqrtOp>)
-      .Cases("__nv_fmaf", "__nv_fma", buildIntrinsic<LLVM::FMAOp>)
-      .Cases("__nv_copysignf", "__nv_copysign",
+      .Cases({"__nv_fabsf", "__nv_fabs"}, buildIntrinsic<LLVM::FAbsOp>)
+      .Cases({"__nv_floorf", "__nv_floor"}, buildIntrinsic<LLVM::FFloorOp>)
+      .Cases({"__nv_ceilf", "__nv_ceil"}, buildIntrinsic<LLVM::FCeilOp>)
+      .Cases({"__nv_truncf", "__nv_trunc"}, buildIntrinsic<LLVM::FTruncOp>)
+      .Cases({"__nv_roundf", "__nv_round"}, buildIntrinsic<LLVM::RoundOp>)
+      .Cases({"__nv_rintf", "__nv_rint"}, buildIntrinsic<LLVM::RoundEvenOp>)
+      .Cases({"__nv_sqrtf", "__nv_sqrt"}, buildIntrinsic<LLVM::SqrtOp>)
+      .Cases({"__nv_fmaf", "__nv_fma"}, buildIntrinsic<LLVM::FMAOp>)
+      .Cases({"__nv_copysignf", "__nv_copysign"},
              buildIntrinsic<LLVM::CopySignOp>)
-      .Cases("__nv_fmodf", "__nv_fmod", buildIntrinsic<LLVM::FRemOp>)
-      .Cases("__nv_rsqrtf", "__nv_rsqrt", buildReciprocalSqrt)
-      .Cases("__nv_abs", "__nv_llabs", buildIntegerAbs)
+      .Cases({"__nv_fmodf", "__nv_fmod"}, buildIntrinsic<LLVM::FRemOp>)
+      .Cases({"__nv_rsqrtf", "__nv_rsqrt"}, buildReciprocalSqrt)
+      .Cases({"__nv_abs", "__nv_llabs"}, buildIntegerAbs)
       .Default(nullptr);
 }
 
