@@ -29,6 +29,8 @@
 
 #include "tfm/Runtime/CPURuntime.h"
 
+#include "Float16.h"
+
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
@@ -51,26 +53,8 @@ struct F16 {
 };
 
 float toFloat(float x) { return x; }
-float toFloat(BF16 x) {
-  uint32_t bits = static_cast<uint32_t>(x.bits) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-float toFloat(F16 x) {
-  uint32_t sign = static_cast<uint32_t>(x.bits & 0x8000u) << 16;
-  uint32_t exponent = (x.bits >> 10) & 0x1fu, mantissa = x.bits & 0x3ffu;
-  if (exponent == 0) { // zero or subnormal: mantissa * 2^-24
-    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return sign ? -magnitude : magnitude;
-  }
-  uint32_t bits = exponent == 0x1f
-                      ? sign | 0x7f800000u | (mantissa << 13) // inf, NaN
-                      : sign | ((exponent + 112) << 23) | (mantissa << 13);
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
+float toFloat(BF16 x) { return mlir::tfm::runtime::bf16ToFloat(x.bits); }
+float toFloat(F16 x) { return mlir::tfm::runtime::halfToFloat(x.bits); }
 
 /// A 2-D strided view: element (i, j) is ptr[i * rs + j * cs].
 template <typename T>

@@ -19,6 +19,8 @@
 
 #include "tfm/Runtime/Npy.h"
 
+#include "Float16.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -32,6 +34,8 @@
 #include <cstring>
 
 using namespace llvm;
+using mlir::tfm::runtime::bf16ToFloat;
+using mlir::tfm::runtime::halfToFloat;
 
 namespace mlir::tfm::npy {
 
@@ -731,30 +735,6 @@ Error writeFile(StringRef path, const Array &array) {
 // Element access and formatting
 //===----------------------------------------------------------------------===//
 
-static float halfToFloat(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else { // subnormal
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while (!(mant & 0x400));
-      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 static uint16_t floatToHalf(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
@@ -800,10 +780,7 @@ double loadAsDouble(const Array &a, int64_t i) {
   case DType::BF16: {
     uint16_t h;
     std::memcpy(&h, p, 2);
-    uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    return bf16ToFloat(h);
   }
   case DType::I64: return load(int64_t());
   case DType::I32: return load(int32_t());
