@@ -71,8 +71,7 @@ struct FusedAttentionBuilder {
   int64_t keyBlock;
 
   FusedAttentionBuilder(AttentionOp op, OpBuilder &b, int64_t keyBlock)
-      : op(op), b(b), loc(op.getLoc()),
-        keyBlock(std::max<int64_t>(keyBlock, 1)) {
+      : op(op), b(b), loc(op.getLoc()), keyBlock(keyBlock) {
     elt = cast<RankedTensorType>(op.getType()).getElementType();
     ct = computeType(elt);
     rep = op.getNumHeads() / op.getKvHeads();
@@ -363,6 +362,12 @@ struct TfmFuseAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (keyBlock < 1) {
+      getOperation()->emitError()
+          << "tfm-fuse-attention: key-block must be at least 1, got "
+          << static_cast<int64_t>(keyBlock);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim, keyBlock);
     GreedyRewriteConfig config;

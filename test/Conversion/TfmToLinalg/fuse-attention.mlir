@@ -1,6 +1,8 @@
 // RUN: tfm-opt %s --tfm-fuse-attention="key-block=1" --canonicalize --cse --split-input-file | FileCheck %s
 // RUN: tfm-opt %s --tfm-fuse-attention="max-head-dim=4" --split-input-file | FileCheck %s --check-prefix=NARROW
 // RUN: tfm-opt %s --tfm-fuse-attention="key-block=2" --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=BLOCK
+// RUN: not tfm-opt %s --tfm-fuse-attention="key-block=0" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// BADBLOCK: error: tfm-fuse-attention: key-block must be at least 1, got 0
 
 // GQA (4 query heads over 2 kv heads), bf16, dynamic batch/sequences and
 // slot count, with an i1 bias_mask for the slots and an additive mask for
