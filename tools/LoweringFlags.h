@@ -36,10 +36,16 @@ struct LoweringFlags {
                                  "online-softmax loop nest, the cuda default) "
                                  "or unfused (two GEMMs and a softmax, the cpu "
                                  "default)"),
-                  llvm::cl::init(""), llvm::cl::cat(category)) {}
+                  llvm::cl::init(""), llvm::cl::cat(category)),
+        noTensorCoreAttention(
+            "no-tensor-core-attention",
+            llvm::cl::desc("cuda: run fused bf16/f16 attention with one "
+                           "thread per query row instead of warps of "
+                           "mma.sync on tensor cores"),
+            llvm::cl::cat(category)) {}
 
-  /// Sets `options`' runtimeGemm, planBuffers and fusedAttention; fails on a
-  /// bad --attention value.
+  /// Sets `options`' runtimeGemm, planBuffers, fusedAttention and
+  /// tensorCoreAttention; fails on a bad --attention value.
   template <typename Options> llvm::Error apply(Options &options) const {
     llvm::Expected<std::optional<bool>> fused = parseAttentionMode(attention);
     if (!fused)
@@ -47,12 +53,14 @@ struct LoweringFlags {
     options.runtimeGemm = !noRuntimeGemm;
     options.planBuffers = !noPlanBuffers;
     options.fusedAttention = *fused;
+    options.tensorCoreAttention = !noTensorCoreAttention;
     return llvm::Error::success();
   }
 
   llvm::cl::opt<bool> noRuntimeGemm;
   llvm::cl::opt<bool> noPlanBuffers;
   llvm::cl::opt<std::string> attention;
+  llvm::cl::opt<bool> noTensorCoreAttention;
 };
 
 } // namespace mlir::tfm

@@ -233,6 +233,7 @@ struct Compiler::Impl {
     CPUExecutableOptions cpu;
     cpu.runtimeGemm = options.runtimeGemm;
     cpu.fusedAttention = options.fusedAttention;
+    cpu.tensorCoreAttention = options.tensorCoreAttention;
     cpu.planBuffers = options.planBuffers;
     cpu.optLevel = options.optLevel;
     if (options.target == CompileTarget::CUDA)

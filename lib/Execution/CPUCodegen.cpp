@@ -287,6 +287,7 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
       return std::move(err);
     if (options.fusedAttention)
       cuda.fusedAttention = *options.fusedAttention;
+    cuda.tensorCoreAttention = options.tensorCoreAttention;
     cuda.planBuffers = options.planBuffers;
     buildTfmToCUDAPipeline(pm, cuda);
     sig->target = "cuda";

@@ -42,8 +42,8 @@ using namespace mlir;
 /// planned into one arena per function: the part of the pipeline both
 /// targets share.
 static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
-                                    bool planBuffers,
-                                    int64_t attentionKeyBlock) {
+                                    bool planBuffers, int64_t attentionKeyBlock,
+                                    bool tensorCoreAttention = false) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -55,6 +55,7 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
   if (fusedAttention) {
     tfm::TfmFuseAttentionOptions attention;
     attention.keyBlock = attentionKeyBlock;
+    attention.tensorCores = tensorCoreAttention;
     pm.addPass(tfm::createTfmFuseAttention(attention));
   }
   pm.addPass(tfm::createConvertTfmToLinalg());
@@ -135,6 +136,13 @@ constexpr ChipInfo kChips[] = {
 };
 } // namespace
 
+/// sm_80 and later have mma.sync.m16n8k16 for bf16 and f16.
+static bool hasBf16MmaSync(llvm::StringRef chip) {
+  unsigned sm = 0;
+  return chip.consume_front("sm_") &&
+         !chip.take_while(llvm::isDigit).getAsInteger(10, sm) && sm >= 80;
+}
+
 std::string mlir::tfm::checkCUDATarget(llvm::StringRef chip,
                                        llvm::StringRef features,
                                        llvm::StringRef format) {
@@ -193,9 +201,12 @@ std::string mlir::tfm::defaultCUDAToolkitPath() {
 void mlir::tfm::buildTfmToCUDAPipeline(
     OpPassManager &pm, const TfmToCUDAPipelineOptions &options) {
   // One key per online-softmax step: a thread holds its row's state in
-  // registers, and a block of keys' rows would spill (ptxas.test).
+  // registers, and a block of keys' rows would spill (ptxas.test). 16-bit
+  // attention runs on tensor cores where the chip has bf16 mma.sync.
   buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
-                          /*attentionKeyBlock=*/1);
+                          /*attentionKeyBlock=*/1,
+                          options.tensorCoreAttention &&
+                              hasBf16MmaSync(options.chip));
 
   // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());

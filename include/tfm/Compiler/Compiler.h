@@ -96,6 +96,9 @@ struct CompileOptions {
   /// Run tfm.attention as one fused online-softmax loop nest; unset: the
   /// target's default (CUDA: fused, the CPU: two GEMMs and a softmax).
   std::optional<bool> fusedAttention;
+  /// CUDA: run fused bf16/f16 attention on tensor cores where its shapes
+  /// allow; off: one thread per query row.
+  bool tensorCoreAttention = true;
   /// Place each function's temporaries in one arena by lifetime.
   bool planBuffers = true;
 };

@@ -67,6 +67,14 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
     query row; `tfm-to-cpu{fused-attention=1}` runs the same IR on the CPU,
     which is how its numerics are checked without a GPU. Other attention
     ops are left to `convert-tfm-to-linalg`.
+
+    With `tensor-cores` (GPU only), bf16/f16 attention whose head widths
+    are multiples of 16 up to 128, without bias slots or shaped attention,
+    becomes instead a forall over (batch, kv head, query head of the group,
+    16-row query tile, lane): each warp of 32 lanes computes its tile's
+    Q·Kᵀ and P·V with `nvgpu.mma.sync` (m16n8k16, f32 accumulation), 64 keys
+    per online-softmax step, the row statistics reduced with `gpu.shuffle`.
+    That IR only runs on a GPU.
   }];
   let options = [
     Option<"maxHeadDim", "max-head-dim", "int64_t", /*default=*/"256",
@@ -74,10 +82,15 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"8",
            "Keys whose logits are computed together before one update of "
            "the running max, sum and output (1: one key at a time)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "Lower bf16/f16 attention with head widths that are multiples of "
+           "16 to warps of mma.sync (a GPU-only form; sm_80 or later)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
@@ -221,8 +234,10 @@ def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
     A host `scf.forall` on buffers (the fused attention of
     `tfm-fuse-attention`) becomes one kernel with a thread per point, the
     last dimension fastest; the vector transfers of its body become
-    `vector.load`/`vector.store` on the underlying buffers, 16-byte aligned
-    where the buffer layout and index prove it.
+    `vector.load`/`vector.store` on the underlying buffers, aligned to their
+    size (up to 16 bytes) where the buffer layout and index prove it, and
+    its `nvgpu.mma.sync` ops (the tensor-core attention's m16n8k16 tiles)
+    become `nvvm.mma.sync`, bf16 included.
 
     Empty iteration spaces launch nothing. GEMMs meant for cuBLASLt must be
     converted before this pass (`convert-linalg-to-tfm-runtime{runtime=cuda}`).
@@ -236,7 +251,9 @@ def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::affine::AffineDialect",
                            "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }

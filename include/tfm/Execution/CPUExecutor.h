@@ -103,6 +103,9 @@ struct CPUExecutableOptions {
   /// (tfm-fuse-attention); unset: the target's default (the CPU: two GEMMs
   /// and a softmax; CUDA: fused).
   std::optional<bool> fusedAttention;
+  /// CUDA: run fused bf16/f16 attention on tensor cores (warps of mma.sync)
+  /// where its shapes allow; off: one thread per query row.
+  bool tensorCoreAttention = true;
   /// Place each function's temporaries in one arena by lifetime
   /// (tfm-plan-buffers) instead of allocating each one.
   bool planBuffers = true;

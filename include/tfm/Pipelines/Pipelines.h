@@ -74,6 +74,12 @@ struct TfmToCUDAPipelineOptions
       llvm::cl::desc("Run tfm.attention as one fused online-softmax kernel "
                      "(off: cuBLASLt GEMMs around a softmax kernel)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tensorCoreAttention{
+      *this, "tensor-core-attention",
+      llvm::cl::desc("With fused-attention, run bf16/f16 attention whose head "
+                     "widths are multiples of 16 (up to 128) on tensor cores: "
+                     "a warp of mma.sync per 16 query rows (sm_80 and later)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> planBuffers{
       *this, "plan-buffers",
       llvm::cl::desc("Place each function's temporaries in one arena by "

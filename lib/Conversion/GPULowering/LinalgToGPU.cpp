@@ -20,15 +20,18 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::tfm {
@@ -635,24 +638,27 @@ bool isMultipleOf(Value v, int64_t n) {
   return expr(apply.getAffineMap().getResult(0));
 }
 
-/// Marks a 1-D vector access 16-byte aligned when it provably is: an
-/// identity-layout buffer (allocations are at least 256-byte aligned) whose
-/// innermost extent, vector length and last index are multiples of the
-/// lanes in 16 bytes.
+/// Marks a 1-D vector access aligned to its size (at most 16 bytes) when it
+/// provably is: an identity-layout buffer (allocations are at least
+/// 256-byte aligned) whose innermost extent, vector length and last index
+/// are multiples of the lanes in that many bytes.
 template <typename AccessOp>
 void markAligned(AccessOp access) {
   auto memTy = cast<MemRefType>(access.getBase().getType());
   VectorType vecTy = access.getVectorType();
   unsigned bits = memTy.getElementType().getIntOrFloatBitWidth();
-  if (bits == 0 || 128 % bits != 0 || !memTy.getLayout().isIdentity() ||
+  if (bits == 0 || bits % 8 != 0 || !memTy.getLayout().isIdentity() ||
       vecTy.getRank() != 1 || memTy.getRank() == 0)
     return;
-  int64_t lanes = 128 / bits, inner = memTy.getShape().back();
+  int64_t bytes = std::min<int64_t>(16, vecTy.getNumElements() * bits / 8);
+  if (!llvm::isPowerOf2_64(bytes) || bytes * 8 <= bits)
+    return;
+  int64_t lanes = bytes * 8 / bits, inner = memTy.getShape().back();
   if (ShapedType::isDynamic(inner) || inner % lanes != 0 ||
       vecTy.getNumElements() % lanes != 0 ||
       !isMultipleOf(access.getIndices().back(), lanes))
     return;
-  access.setAlignment(16);
+  access.setAlignment(bytes);
 }
 
 /// Lowers the vector transfers a forall body carries to plain vector
@@ -676,6 +682,65 @@ LogicalResult lowerTransfers(gpu::LaunchOp launch) {
                : WalkResult::advance();
   });
   return failure(left.wasInterrupted());
+}
+
+/// Rewrites the `nvgpu.mma.sync` ops of a forall body (m16n8k16, f16 or
+/// bf16 into f32) as `nvvm.mma.sync`: upstream's nvgpu lowering cannot type
+/// bf16 operands. A register is one row of the operand vectors; a bf16 one
+/// is passed as an i32.
+LogicalResult lowerWarpMma(gpu::LaunchOp launch) {
+  SmallVector<nvgpu::MmaSyncOp> mmas;
+  launch.walk([&](nvgpu::MmaSyncOp op) { mmas.push_back(op); });
+  for (nvgpu::MmaSyncOp op : mmas) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    Type t = cast<VectorType>(op.getMatrixA().getType()).getElementType();
+    Type f32 = b.getF32Type();
+    auto cTy = cast<VectorType>(op.getMatrixC().getType());
+    if (op.getMmaShapeAsArray() != std::array<int64_t, 3>{16, 8, 16} ||
+        !(t.isBF16() || t.isF16()) || cTy.getElementType() != f32 ||
+        cast<VectorType>(op.getMatrixA().getType()).getShape() !=
+            ArrayRef<int64_t>{4, 2} ||
+        cast<VectorType>(op.getMatrixB().getType()).getShape() !=
+            ArrayRef<int64_t>{2, 2} ||
+        cTy.getShape() != ArrayRef<int64_t>{2, 2})
+      return op.emitError("tfm-linalg-to-gpu: expected an m16n8k16 "
+                          "nvgpu.mma.sync of f16 or bf16 into f32");
+    auto registers = [&](Value m, int64_t n) {
+      SmallVector<Value> regs;
+      for (int64_t i = 0; i < n; ++i) {
+        Value reg = vector::ExtractOp::create(b, loc, m, ArrayRef<int64_t>{i});
+        if (t.isBF16())
+          reg = vector::ExtractOp::create(
+              b, loc,
+              vector::BitCastOp::create(
+                  b, loc, VectorType::get({1}, b.getI32Type()), reg),
+              ArrayRef<int64_t>{0});
+        regs.push_back(reg);
+      }
+      return regs;
+    };
+    SmallVector<Value> c;
+    for (int64_t e = 0; e < 4; ++e)
+      c.push_back(vector::ExtractOp::create(b, loc, op.getMatrixC(),
+                                            ArrayRef<int64_t>{e / 2, e % 2}));
+    auto type = NVVM::MMATypesAttr::get(ctx, t.isBF16() ? NVVM::MMATypes::bf16
+                                                        : NVVM::MMATypes::f16);
+    Value res = NVVM::MmaOp::create(
+        b, loc, LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32}),
+        NVVM::MMAShapeAttr::get(ctx, 16, 8, 16), /*b1Op=*/nullptr,
+        /*intOverflowBehavior=*/nullptr, NVVM::MMALayout::row,
+        NVVM::MMALayout::col, type, type, registers(op.getMatrixA(), 4),
+        registers(op.getMatrixB(), 2), c);
+    SmallVector<Value> d;
+    for (int64_t e = 0; e < 4; ++e)
+      d.push_back(LLVM::ExtractValueOp::create(b, loc, res, e));
+    op.replaceAllUsesWith(
+        vector::FromElementsOp::create(b, loc, cTy, d).getResult());
+    op->erase();
+  }
+  return success();
 }
 
 /// A host `scf.forall` on buffers: one thread per point of its iteration
@@ -705,6 +770,8 @@ LogicalResult buildForall(OpBuilder &b, scf::ForallOp op, int64_t block,
                     b, loc, lb, arith::MulIOp::create(b, loc, pos, step)));
   for (Operation &inner : op.getBody()->without_terminator())
     b.clone(inner, map);
+  if (failed(lowerWarpMma(launch)))
+    return failure();
   return lowerTransfers(launch);
 }
 
@@ -763,8 +830,8 @@ struct TfmLinalgToGPUPass
       // A point holds whole rows in registers (up to 255 per thread):
       // smaller blocks keep the register file request per block modest.
       if (failed(buildForall(b, op, std::min<int64_t>(blockSize, 128), name))) {
-        op.emitError("tfm-linalg-to-gpu: cannot lower the vector transfers "
-                     "of this scf.forall to loads and stores");
+        op.emitError("tfm-linalg-to-gpu: cannot lower the body of this "
+                     "scf.forall (vector transfers, warp mma) to a kernel");
         return signalPassFailure();
       }
       op->erase();

@@ -18,11 +18,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "Builders.h"
+#include "WarpAttention.h"
 #include "tfm/Conversion/Passes.h"
 #include "tfm/Dialect/Tfm/IR/TfmOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -339,15 +342,19 @@ LogicalResult canFuse(AttentionOp op, int64_t maxHeadDim) {
 }
 
 struct FuseAttentionPattern : OpRewritePattern<AttentionOp> {
-  FuseAttentionPattern(MLIRContext *ctx, int64_t maxHeadDim, int64_t keyBlock)
-      : OpRewritePattern(ctx), maxHeadDim(maxHeadDim), keyBlock(keyBlock) {}
+  FuseAttentionPattern(MLIRContext *ctx, int64_t maxHeadDim, int64_t keyBlock,
+                       bool tensorCores)
+      : OpRewritePattern(ctx), maxHeadDim(maxHeadDim), keyBlock(keyBlock),
+        tensorCores(tensorCores) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
     if (failed(canFuse(op, maxHeadDim)))
       return rewriter.notifyMatchFailure(
           op, "head widths dynamic or wider than max-head-dim");
-    Value out = FusedAttentionBuilder(op, rewriter, keyBlock).build();
+    Value out = tensorCores && canUseWarpAttention(op)
+                    ? buildWarpAttention(op, rewriter)
+                    : FusedAttentionBuilder(op, rewriter, keyBlock).build();
     if (out.getType() != op.getType())
       out = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), out);
     rewriter.replaceOp(op, out);
@@ -355,6 +362,7 @@ struct FuseAttentionPattern : OpRewritePattern<AttentionOp> {
   }
 
   int64_t maxHeadDim, keyBlock;
+  bool tensorCores;
 };
 
 struct TfmFuseAttentionPass
@@ -369,7 +377,8 @@ struct TfmFuseAttentionPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim, keyBlock);
+    patterns.add<FuseAttentionPattern>(&getContext(), maxHeadDim, keyBlock,
+                                       tensorCores);
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
     if (failed(

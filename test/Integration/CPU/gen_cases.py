@@ -630,6 +630,27 @@ add("f16_attn_shaped_noncausal_dyn", _attn_case(B=2, Sq=5, H=2, D=8, dtype=F16, 
                                                shaped=([0.5, 1.5], [1.0, -0.5], [0.25, 2.0])))
 add("f16_attn_bias_p2_mask_bool", _attn_case(B=1, Sq=4, H=2, D=8, dtype=F16, bias_slots=2,
                                              mask=("bool", ("Sq", "Skv"))))
+# f16 with head widths a multiple of 16: on CUDA these run as warps of
+# mma.sync (16 query rows a warp, 64 keys a step), so the cases cross both
+# tile edges, pad the last row tile, and mix masks, GQA, Sq != Skv and
+# rows that see no key.
+add("f16_attn_mma_causal_gqa_sq37", _attn_case(B=2, Sq=37, H=4, Hkv=2, D=32, causal=True, dtype=F16))
+add("f16_attn_mma_cross_sq20_skv70_dv32", _attn_case(B=1, Sq=20, Skv=70, H=2, D=16, Dv=32, dtype=F16))
+add("f16_attn_mma_causal_sq5_skv70", _attn_case(B=2, Sq=5, Skv=70, H=2, D=16, causal=True, dtype=F16))
+add("f16_attn_mma_decode_sq1_mqa", _attn_case(B=2, Sq=1, Skv=9, H=4, Hkv=1, D=16, causal=True, dtype=F16))
+add("f16_attn_mma_mask_keypad_causal", _attn_case(B=3, Sq=19, H=2, D=16, causal=True, dtype=F16,
+                                                  mask=("bool", ("B", 1, 1, "Skv"))))
+add("f16_attn_mma_mask_float_neginf", _attn_case(B=2, Sq=17, Skv=23, H=2, D=16, dtype=F16,
+                                                 mask=("float", ("B", 1, "Sq", "Skv"), 0.5)))
+add("f16_attn_mma_fully_masked_rows", _attn_case(B=2, H=4, Sq=18, D=16, dtype=F16,
+                                                 mask=("boolblind", ("B", "H", "Sq", "Skv"), _blind_rows),
+                                                 blind=True))
+add("f16_attn_mma_causal_blind_dyn_sq21_skv5", _attn_case(B=1, Sq=21, Skv=5, H=2, D=16, causal=True,
+                                                          dtype=F16, dyn_q=(1,), dyn_kv=(1,), blind=True))
+add("f16_attn_mma_dyn_gqa_causal", _attn_case(B=2, Sq=18, Skv=18, H=4, Hkv=2, D=16, causal=True, dtype=F16,
+                                              dyn_q=(0, 1), dyn_kv=(0, 1)))
+add("f16_attn_mma_d128_causal", _attn_case(B=1, Sq=18, H=2, D=128, causal=True, dtype=F16))
+add("f16_attn_mma_scale_negative_d64", _attn_case(B=1, Sq=9, Skv=66, H=2, D=64, scale=-0.2, dtype=F16))
 
 
 # -- norm ---------------------------------------------------------------------

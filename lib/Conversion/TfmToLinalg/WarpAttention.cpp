@@ -1,0 +1,411 @@
+//===- WarpAttention.cpp - tfm.attention on tensor cores (mma.sync) -------===//
+//
+// Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The GPU form of the fused attention for 16-bit inputs: an `scf.forall`
+// over (batch, kv head, query head of the group, 16-row query tile, lane)
+// whose 32 lanes are one warp (`tfm-linalg-to-gpu` maps the innermost
+// dimension to consecutive threads). A warp keeps its 16 query rows in
+// registers as `mma.sync.m16n8k16` A fragments and streams the visible keys
+// 64 at a time, as FlashAttention-2 does:
+//
+//   S = Q·Kᵀ (tensor cores, f32) -> scale, mask -> running row max and sum
+//   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
+//   (tensor cores; P's accumulator fragments are the A fragments of P·V).
+//
+// Fragment layout of m16n8k16 (PTX ISA, "Matrix fragments for mma.m16n8k16"),
+// with g = lane / 4 and t = lane % 4:
+//   A (16x16): a0 = A[g][2t, 2t+1], a1 = A[g+8][2t..], a2 = A[g][2t+8..],
+//              a3 = A[g+8][2t+8..];
+//   B (16x8):  b0 = B[2t, 2t+1][g], b1 = B[2t+8, 2t+9][g];
+//   C (16x8):  c0, c1 = C[g][2t, 2t+1], c2, c3 = C[g+8][2t, 2t+1].
+// B of Q·Kᵀ is K's row (a key) read along the head width: two contiguous
+// elements. B of P·V is two value rows at one column: two 16-bit loads.
+//
+// No lane branches around the warp-wide mma.sync: rows past the sequence
+// end compute as the last row (their loads, causal limit and mask use the
+// clamped row) and store into a padded output (whole 16-row tiles) whose
+// first Sq rows are the result; every lane's stores are disjoint slices,
+// which the bufferization proves and writes in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "WarpAttention.h"
+
+#include "Builders.h"
+#include "tfm/Dialect/Tfm/IR/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::tfm;
+using namespace mlir::tfm::lowering;
+
+namespace {
+
+/// Query rows per warp (mma's M), keys per step of the key loop (eight of
+/// mma's N = 8), and mma's K.
+constexpr int64_t kRows = 16, kKeys = 64, kK = 16;
+
+/// A 16x8 f32 accumulator fragment: c0..c3 of one lane.
+using Frag = std::array<Value, 4>;
+
+struct WarpAttentionBuilder {
+  AttentionOp op;
+  OpBuilder &b;
+  Location loc;
+  Type elt, f32;
+  bool bf16, causal;
+  int64_t rep, d, dv;
+  Value negInf, zero, scale;
+  // Operands and the point's coordinates, set by build().
+  Value k, v, mask, sq, skv, lastKey, bi, head, kCol, vCol, quad, pairCol;
+  std::array<Value, 2> rows;
+  /// Q as A fragments, one per 16 columns of the head.
+  SmallVector<SmallVector<Value, 4>> qFrags;
+
+  WarpAttentionBuilder(AttentionOp op, OpBuilder &b)
+      : op(op), b(b), loc(op.getLoc()) {
+    elt = cast<RankedTensorType>(op.getType()).getElementType();
+    f32 = b.getF32Type();
+    bf16 = elt.isBF16();
+    causal = op.getCausal();
+    rep = op.getNumHeads() / op.getKvHeads();
+    d = op.getHeadDim();
+    dv = op.getValueHeadDim();
+  }
+
+  Value idx(int64_t v) { return indexConst(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, idx(y));
+  }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+
+  /// The two contiguous elements of `t` ([B, S, width]) at [bi, row, col]:
+  /// one register of an mma operand.
+  Value pairAt(Value t, Value bi, Value row, Value col) {
+    Value pad = floatConst(b, loc, elt, 0.0);
+    return vector::TransferReadOp::create(b, loc, VectorType::get({2}, elt), t,
+                                          ValueRange{bi, row, col}, pad,
+                                          ArrayRef<bool>{true});
+  }
+
+  /// Two f32 values rounded to 16 bits: one register of an mma operand.
+  Value pack(Value lo, Value hi) {
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, elt),
+        ValueRange{arith::TruncFOp::create(b, loc, elt, lo),
+                   arith::TruncFOp::create(b, loc, elt, hi)});
+  }
+
+  /// Registers (vector<2xT> each) as an mma operand vector<Nx2xT>.
+  Value stack(ArrayRef<Value> regs) {
+    Type t = cast<VectorType>(regs[0].getType()).getElementType();
+    auto ty = VectorType::get({static_cast<int64_t>(regs.size()), 2}, t);
+    Value out = arith::ConstantOp::create(
+        b, loc, ty, DenseElementsAttr::get(ty, b.getZeroAttr(t)));
+    for (auto [i, r] : llvm::enumerate(regs))
+      out = vector::InsertOp::create(b, loc, r, out,
+                                     ArrayRef<int64_t>{int64_t(i)});
+    return out;
+  }
+
+  /// D = A·B + C for one m16n8k16 tile (`nvgpu.mma.sync`: pure, so the
+  /// buffer passes see through it; `tfm-linalg-to-gpu` turns it into
+  /// `nvvm.mma.sync`, which also takes bf16).
+  Frag mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, const Frag &c) {
+    auto cTy = VectorType::get({2, 2}, f32);
+    Value cVec = vector::FromElementsOp::create(b, loc, cTy, ValueRange(c));
+    Value res = nvgpu::MmaSyncOp::create(b, loc, stack(a), stack(bFrag), cVec,
+                                         ArrayRef<int64_t>{kRows, 8, kK});
+    Frag out;
+    for (int64_t e = 0; e < 4; ++e)
+      out[e] = vector::ExtractOp::create(b, loc, res,
+                                         ArrayRef<int64_t>{e / 2, e % 2});
+    return out;
+  }
+
+  /// Reduces `v` over the four lanes of a quad (the lanes holding one row).
+  Value quadReduce(Value v, bool isMax) {
+    for (int32_t offset : {1, 2}) {
+      Value other = gpu::ShuffleOp::create(b, loc, v, offset, /*width=*/32,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      v = isMax ? arith::MaximumFOp::create(b, loc, v, other).getResult()
+                : arith::AddFOp::create(b, loc, v, other).getResult();
+    }
+    return v;
+  }
+
+  Value exp(Value x, Value base) {
+    return math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, base));
+  }
+
+  Value build() {
+    Value q = op.getQuery();
+    k = op.getKey();
+    v = op.getValue();
+    mask = op.getMask();
+    int64_t hkv = op.getKvHeads();
+    negInf = floatConst(b, loc, f32, -std::numeric_limits<double>::infinity());
+    zero = floatConst(b, loc, f32, 0.0);
+    scale = floatConst(b, loc, f32, op.getEffectiveScale());
+
+    Value batch = dimValue(b, loc, q, 0);
+    sq = dimValue(b, loc, q, 1);
+    skv = dimValue(b, loc, k, 1);
+    Value tiles = arith::CeilDivUIOp::create(b, loc, sq, idx(kRows));
+    // The output with rows padded to whole tiles, as [B, tile, half, quad,
+    // head, 8-column group, lane in quad, 2]: a lane's stores are one slice
+    // of it (bufferized in place), and no row needs a guard.
+    int64_t outTiles = dv / 8;
+    int64_t heads = op.getNumHeads();
+    SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(b, loc, q, 0),
+                                          getAsOpFoldResult(tiles),
+                                          b.getIndexAttr(2),
+                                          b.getIndexAttr(8),
+                                          b.getIndexAttr(heads),
+                                          b.getIndexAttr(outTiles),
+                                          b.getIndexAttr(4),
+                                          b.getIndexAttr(2)};
+    Value init = tensor::EmptyOp::create(b, loc, outSizes, elt);
+    SmallVector<OpFoldResult> ubs = {
+        getAsOpFoldResult(batch), b.getIndexAttr(hkv), b.getIndexAttr(rep),
+        getAsOpFoldResult(tiles), b.getIndexAttr(32)};
+    auto forall = scf::ForallOp::create(b, loc, ubs, ValueRange{init},
+                                        std::nullopt, nullptr);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    ValueRange ivs = forall.getInductionVars();
+    bi = ivs[0];
+    Value g = ivs[1], r = ivs[2], tile = ivs[3], lane = ivs[4];
+    head = add(mul(g, rep), r);
+    quad = arith::DivUIOp::create(b, loc, lane, idx(4));
+    Value tig = arith::RemUIOp::create(b, loc, lane, idx(4));
+    pairCol = mul(tig, 2);
+    Value lastRow = arith::SubIOp::create(b, loc, sq, idx(1));
+    lastKey = arith::SubIOp::create(b, loc, skv, idx(1));
+    Value row0 = mul(tile, kRows);
+    // The lane's two rows (c0/c1 and c2/c3 of every tile); past the end
+    // they compute as the last row (their stores land in the padding).
+    Value rowA = add(row0, quad);
+    rows = {min(rowA, lastRow), min(add(rowA, 8), lastRow)};
+    Value qCol = mul(head, d);
+    kCol = mul(g, d);
+    vCol = mul(g, dv);
+
+    for (int64_t c = 0; c < d; c += kK) {
+      Value lo = add(add(qCol, c), pairCol), hi = add(lo, 8);
+      qFrags.push_back({pairAt(q, bi, rows[0], lo), pairAt(q, bi, rows[1], lo),
+                        pairAt(q, bi, rows[0], hi),
+                        pairAt(q, bi, rows[1], hi)});
+    }
+
+    // Keys the warp's rows can see: key j is visible to row i iff
+    // j <= i + Skv - Sq (causal), so the last row bounds the loop.
+    Value keys = skv;
+    if (causal) {
+      Value last = min(add(row0, kRows - 1), lastRow);
+      Value limit = add(arith::SubIOp::create(b, loc, add(last, skv), sq), 1);
+      keys = min(arith::MaxSIOp::create(b, loc, limit, idx(0)), skv);
+    }
+
+    // State: per row the running max and the lane's share of the sum, and
+    // the output accumulator fragments (dv / 8 tiles).
+    SmallVector<Value> init0 = {negInf, negInf, zero, zero};
+    for (int64_t i = 0; i < outTiles * 4; ++i)
+      init0.push_back(zero);
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), keys, idx(kKeys), init0,
+        [&](OpBuilder &, Location, Value k0, ValueRange iter) {
+          scf::YieldOp::create(b, loc, step(k0, iter));
+        });
+
+    // out = acc / sum (the sum over the quad); a row that saw no key gives
+    // zeros.
+    Value shared = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {bi,   tile,   idx(0), quad,
+                                         head, idx(0), tig,    idx(0)};
+    SmallVector<OpFoldResult> sizes = {
+        b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(2),
+        b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(outTiles),
+        b.getIndexAttr(1), b.getIndexAttr(2)};
+    SmallVector<OpFoldResult> strides(8, b.getIndexAttr(1));
+    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, outTiles, 1, 2}, elt);
+    Value slice = tensor::ExtractSliceOp::create(b, loc, sliceTy, shared,
+                                                 offsets, sizes, strides);
+    for (int64_t half = 0; half < 2; ++half) {
+      Value sum = quadReduce(loop.getResult(2 + half), /*isMax=*/false);
+      Value empty =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
+      Value denom = arith::SelectOp::create(b, loc, empty,
+                                            floatConst(b, loc, f32, 1.0), sum);
+      for (int64_t t = 0; t < outTiles; ++t) {
+        SmallVector<Value> pair;
+        for (int64_t e = 0; e < 2; ++e)
+          pair.push_back(arith::TruncFOp::create(
+              b, loc, elt,
+              arith::DivFOp::create(
+                  b, loc, loop.getResult(4 + t * 4 + half * 2 + e), denom)));
+        Value vec = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, elt), pair);
+        SmallVector<Value> at(8, idx(0));
+        at[2] = idx(half);
+        at[5] = idx(t);
+        slice = vector::TransferWriteOp::create(b, loc, vec, slice, at,
+                                                ArrayRef<bool>{true})
+                    .getResult();
+      }
+    }
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, slice, shared, offsets, sizes,
+                                          strides);
+
+    // [B, Sq, H * Dv]: the padded rows and heads merged, the padding cut.
+    b.setInsertionPointAfter(forall);
+    Value merged = tensor::CollapseShapeOp::create(
+        b, loc, forall.getResult(0),
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5, 6, 7}});
+    SmallVector<OpFoldResult> resultSizes = {tensor::getMixedSize(b, loc, q, 0),
+                                             tensor::getMixedSize(b, loc, q, 1),
+                                             b.getIndexAttr(heads * dv)};
+    return tensor::ExtractSliceOp::create(
+        b, loc, merged, SmallVector<OpFoldResult>(3, b.getIndexAttr(0)),
+        resultSizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+  }
+
+  /// One step of the key loop: keys [k0, k0 + 64) folded into the state
+  /// (max A, max B, sum A, sum B, accumulator fragments).
+  SmallVector<Value> step(Value k0, ValueRange iter) {
+    // S = Q·Kᵀ for eight tiles of eight keys, scaled.
+    std::array<Frag, kKeys / 8> s;
+    for (int64_t t = 0; t < kKeys / 8; ++t) {
+      Value key = min(add(add(k0, t * 8), quad), lastKey);
+      Frag c = {zero, zero, zero, zero};
+      for (int64_t ks = 0; ks < d / kK; ++ks) {
+        Value lo = add(add(kCol, ks * kK), pairCol);
+        c = mma(qFrags[ks],
+                {pairAt(k, bi, key, lo), pairAt(k, bi, key, add(lo, 8))}, c);
+      }
+      for (int64_t e = 0; e < 4; ++e) {
+        Value x = arith::MulFOp::create(b, loc, c[e], scale);
+        Value row = rows[e / 2];
+        Value j = add(add(add(k0, t * 8), pairCol), e % 2);
+        // Visible: a real key, causally visible, and not masked out.
+        Value vis =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, j, skv);
+        if (causal) {
+          Value limit = arith::SubIOp::create(b, loc, add(row, skv), sq);
+          vis = arith::AndIOp::create(
+              b, loc, vis,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, j,
+                                    limit));
+        }
+        if (mask) {
+          Value m = tensor::ExtractOp::create(
+              b, loc, mask,
+              broadcastIndices(b, loc, cast<RankedTensorType>(mask.getType()),
+                               {bi, head, row, min(j, lastKey)}));
+          if (m.getType().isInteger(1))
+            vis = arith::AndIOp::create(b, loc, vis, m);
+          else
+            x = arith::AddFOp::create(b, loc, x, castScalar(b, loc, m, f32));
+        }
+        s[t][e] = arith::SelectOp::create(b, loc, vis, x, negInf);
+      }
+    }
+
+    // Running max per row, the rescaling of the old state, P.
+    SmallVector<Value> next(iter.begin(), iter.end());
+    std::array<Value, 2> corr;
+    for (int64_t half = 0; half < 2; ++half) {
+      Value m = iter[half];
+      for (const Frag &c : s)
+        for (int64_t e = 0; e < 2; ++e)
+          m = arith::MaximumFOp::create(b, loc, m, c[half * 2 + e]);
+      m = quadReduce(m, /*isMax=*/true);
+      // exp(-inf - base) = 0 for a finite base; base is 0 rather than -inf
+      // while no key is visible, so no -inf - -inf (NaN) arises.
+      Value dead =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+      Value base = arith::SelectOp::create(b, loc, dead, zero, m);
+      corr[half] = exp(iter[half], base);
+      Value sum = arith::MulFOp::create(b, loc, iter[2 + half], corr[half]);
+      for (Frag &c : s)
+        for (int64_t e = 0; e < 2; ++e) {
+          c[half * 2 + e] = exp(c[half * 2 + e], base);
+          sum = arith::AddFOp::create(b, loc, sum, c[half * 2 + e]);
+        }
+      next[half] = m;
+      next[2 + half] = sum;
+    }
+    int64_t outTiles = dv / 8;
+    SmallVector<Frag> acc(outTiles);
+    for (int64_t t = 0; t < outTiles; ++t)
+      for (int64_t e = 0; e < 4; ++e)
+        acc[t][e] =
+            arith::MulFOp::create(b, loc, iter[4 + t * 4 + e], corr[e / 2]);
+
+    // O += P·V, sixteen keys at a time: P's accumulator fragments of key
+    // tiles 2c and 2c + 1 are the A fragment of keys [16c, 16c + 16).
+    for (int64_t c = 0; c < kKeys / kK; ++c) {
+      const Frag &lo = s[2 * c], &hi = s[2 * c + 1];
+      SmallVector<Value, 4> a = {pack(lo[0], lo[1]), pack(lo[2], lo[3]),
+                                 pack(hi[0], hi[1]), pack(hi[2], hi[3])};
+      Value key = add(add(k0, c * kK), pairCol);
+      std::array<Value, 4> keyRows;
+      for (int64_t i = 0; i < 4; ++i)
+        keyRows[i] = min(add(key, (i / 2) * 8 + i % 2), lastKey);
+      for (int64_t t = 0; t < outTiles; ++t) {
+        Value col = add(add(vCol, t * 8), quad);
+        SmallVector<Value, 4> vals;
+        for (Value kr : keyRows)
+          vals.push_back(
+              tensor::ExtractOp::create(b, loc, v, ValueRange{bi, kr, col}));
+        Value b0 = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, elt), ValueRange{vals[0], vals[1]});
+        Value b1 = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, elt), ValueRange{vals[2], vals[3]});
+        acc[t] = mma(a, {b0, b1}, acc[t]);
+      }
+    }
+    for (int64_t t = 0; t < outTiles; ++t)
+      for (int64_t e = 0; e < 4; ++e)
+        next[4 + t * 4 + e] = acc[t][e];
+    return next;
+  }
+};
+
+} // namespace
+
+bool mlir::tfm::lowering::canUseWarpAttention(AttentionOp op) {
+  Type elt = cast<RankedTensorType>(op.getType()).getElementType();
+  if (!elt.isBF16() && !elt.isF16())
+    return false;
+  for (Value t : {op.getQuery(), op.getKey(), op.getValue()})
+    if (cast<RankedTensorType>(t.getType()).getElementType() != elt)
+      return false;
+  int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
+  if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv))
+    return false;
+  // Q's fragments and the accumulator live in registers: up to 128 wide.
+  return d % kK == 0 && dv % kK == 0 && d <= 128 && dv <= 128 &&
+         !op.hasBiasSlots() && !op.isShaped();
+}
+
+Value mlir::tfm::lowering::buildWarpAttention(AttentionOp op, OpBuilder &b) {
+  WarpAttentionBuilder builder(op, b);
+  return builder.build();
+}

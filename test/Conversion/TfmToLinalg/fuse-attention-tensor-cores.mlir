@@ -1,0 +1,175 @@
+// RUN: tfm-opt %s --tfm-fuse-attention="tensor-cores=1" --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: tfm-opt %s --tfm-fuse-attention --split-input-file | FileCheck %s --check-prefix=SIMT
+
+// GQA (4 query heads over 2 kv heads, d = 32, dv = 16), causal, bf16,
+// dynamic batch and sequences: one forall over (batch, kv head, head in
+// group, 16-row tile, lane); lane = 4·quad + t. The lane's rows are
+// tile·16 + quad and + 8, clamped to the last row for loads and the causal
+// limit; Q is read once as A fragments (two contiguous elements at column
+// head·32 + 16·c + 2t, and + 8); the key loop runs to the warp's last
+// visible key in steps of 64 keys.
+// CHECK-LABEL: func.func @gqa_causal_bf16
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.176776692 : f32
+// CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: %[[SQ:.*]] = tensor.dim %arg0, %c1
+// CHECK-DAG: %[[SKV:.*]] = tensor.dim %arg1, %c1
+// CHECK: %[[TILES:.*]] = arith.ceildivui %[[SQ]], %c16
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[B]], %[[TILES]]) : tensor<?x?x2x8x4x2x4x2xbf16>
+// CHECK: scf.forall (%[[BI:.*]], %[[G:.*]], %[[R:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (%[[B]], 2, 2, %[[TILES]], 32) shared_outs(%[[OUT:.*]] = %[[INIT]])
+// CHECK: %[[GR:.*]] = arith.muli %[[G]], %c2
+// CHECK: %[[HEAD:.*]] = arith.addi %[[GR]], %[[R]]
+// CHECK: %[[QUAD:.*]] = arith.divui %[[LANE]], %c4
+// CHECK: %[[T:.*]] = arith.remui %[[LANE]], %c4
+// CHECK: %[[PAIR:.*]] = arith.muli %[[T]], %c2
+// CHECK: %[[LASTROW:.*]] = arith.subi %[[SQ]], %c1
+// CHECK: %[[LASTKEY:.*]] = arith.subi %[[SKV]], %c1
+// CHECK: %[[ROW0:.*]] = arith.muli %[[TILE]], %c16
+// CHECK: %[[ROWA:.*]] = arith.addi %[[ROW0]], %[[QUAD]]
+// CHECK: %[[A:.*]] = arith.minsi %[[ROWA]], %[[LASTROW]]
+// CHECK: %[[ROWB:.*]] = arith.addi %[[ROWA]], %c8
+// CHECK: %[[BROW:.*]] = arith.minsi %[[ROWB]], %[[LASTROW]]
+// CHECK: %[[QCOL:.*]] = arith.muli %[[HEAD]], %c32
+// CHECK: %[[KCOL:.*]] = arith.muli %[[G]], %c32
+// CHECK: %[[VCOL:.*]] = arith.muli %[[G]], %c16
+// CHECK: %[[Q0:.*]] = arith.addi %[[QCOL]], %[[PAIR]]
+// CHECK: %[[Q0HI:.*]] = arith.addi %[[Q0]], %c8
+// CHECK: vector.transfer_read %arg0[%[[BI]], %[[A]], %[[Q0]]], {{.*}} : tensor<?x?x128xbf16>, vector<2xbf16>
+// CHECK: vector.transfer_read %arg0[%[[BI]], %[[BROW]], %[[Q0]]]
+// CHECK: vector.transfer_read %arg0[%[[BI]], %[[A]], %[[Q0HI]]]
+// CHECK: vector.transfer_read %arg0[%[[BI]], %[[BROW]], %[[Q0HI]]]
+// CHECK: %[[LAST:.*]] = arith.addi %[[ROW0]], %c15
+// CHECK: %[[LASTV:.*]] = arith.minsi %[[LAST]], %[[LASTROW]]
+// CHECK: %[[L0:.*]] = arith.addi %[[LASTV]], %[[SKV]]
+// CHECK: %[[L1:.*]] = arith.subi %[[L0]], %[[SQ]]
+// CHECK: %[[L2:.*]] = arith.addi %[[L1]], %c1
+// CHECK: %[[L3:.*]] = arith.maxsi %[[L2]], %c0
+// CHECK: %[[KEYS:.*]] = arith.minsi %[[L3]], %[[SKV]]
+// CHECK: %[[LOOP:.*]]:12 = scf.for %[[K0:.*]] = %c0 to %[[KEYS]] step %c64 iter_args(%[[MA:.*]] = %[[NEGINF]], %[[MB:.*]] = %[[NEGINF]], %[[SA:.*]] = %cst{{.*}}, %[[SB:.*]] = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// S = Q·Kᵀ: B fragments are two contiguous elements of key k0 + quad
+// (clamped), columns kv head·32 + 2t and + 8.
+// CHECK: %[[KEY:.*]] = arith.addi %[[K0]], %[[QUAD]]
+// CHECK: %[[KEYC:.*]] = arith.minsi %[[KEY]], %[[LASTKEY]]
+// CHECK: %[[K0COL:.*]] = arith.addi %[[KCOL]], %[[PAIR]]
+// CHECK: vector.transfer_read %arg1[%[[BI]], %[[KEYC]], %[[K0COL]]]
+// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: %[[S:.*]] = nvgpu.mma.sync
+// Element c0: row A, key k0 + 2t; visible iff a real key and causally
+// visible (key <= row + Skv - Sq), scaled, else -inf.
+// CHECK: %[[C0:.*]] = vector.extract %[[S]][0, 0]
+// CHECK: %[[X:.*]] = arith.mulf %[[C0]], %[[SCALE]]
+// CHECK: %[[J:.*]] = arith.addi %[[K0]], %[[PAIR]]
+// CHECK: %[[REAL:.*]] = arith.cmpi slt, %[[J]], %[[SKV]]
+// CHECK: %[[LIM0:.*]] = arith.addi %[[A]], %[[SKV]]
+// CHECK: %[[LIM:.*]] = arith.subi %[[LIM0]], %[[SQ]]
+// CHECK: %[[CAUSAL:.*]] = arith.cmpi sle, %[[J]], %[[LIM]]
+// CHECK: %[[VIS:.*]] = arith.andi %[[REAL]], %[[CAUSAL]]
+// CHECK: arith.select %[[VIS]], %[[X]], %[[NEGINF]]
+// Eight key tiles of d / 16 = 2 mma each, then the row max over the quad.
+// CHECK-COUNT-14: nvgpu.mma.sync
+// CHECK: %[[M1:.*]] = gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK: arith.maximumf
+// CHECK: gpu.shuffle xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK: math.exp
+// P·V: four 16-key chunks by two 8-column tiles; V's B fragment is keys
+// k0 + 16c + 2t, + 1, + 8, + 9 at column kv head·16 + 8n + quad.
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: tensor.extract %arg2[%[[BI]]
+// CHECK-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: scf.yield
+// The sums are reduced over the quad; out = acc / sum (1 where no key was
+// seen), stored as pairs into the lane's slice of the padded output.
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], 0, %[[T]], 0] [1, 1, 2, 1, 1, 2, 1, 2]
+// CHECK: gpu.shuffle xor %[[LOOP]]#2, %c1_i32
+// CHECK: arith.divf %[[LOOP]]#4,
+// CHECK: vector.transfer_write %{{.*}}, %[[SLICE]][%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], 0, %[[T]], 0] [1, 1, 2, 1, 1, 2, 1, 2]
+// CHECK: %[[MERGED:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5, 6, 7]] : tensor<?x?x2x8x4x2x4x2xbf16> into tensor<?x?x64xbf16>
+// CHECK: %[[RES:.*]] = tensor.extract_slice %[[MERGED]][0, 0, 0] [%[[B]], %[[SQ]], 64] [1, 1, 1]
+// CHECK: return %[[RES]]
+// SIMT-LABEL: func.func @gqa_causal_bf16
+// SIMT: scf.forall ({{.*}}) in (%{{.*}}, 2, 2, %{{.*}}) shared_outs
+// SIMT-NOT: nvgpu
+func.func @gqa_causal_bf16(%q: tensor<?x?x128xbf16>, %k: tensor<?x?x64xbf16>, %v: tensor<?x?x32xbf16>) -> tensor<?x?x64xbf16> {
+  %o = tfm.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+      : (tensor<?x?x128xbf16>, tensor<?x?x64xbf16>, tensor<?x?x32xbf16>) -> tensor<?x?x64xbf16>
+  return %o : tensor<?x?x64xbf16>
+}
+
+// -----
+
+// f16 with a key-padding mask ([B, 1, 1, Skv], i1): each logit's mask bit
+// is read at (batch, key) and folded into its visibility; static shapes
+// give a static padded output (37 rows -> 3 tiles of 16), and the key loop
+// (one step of 64) folds away.
+// CHECK-LABEL: func.func @mask_f16
+// CHECK: tensor.empty() : tensor<2x3x2x8x2x2x4x2xf16>
+// CHECK: scf.forall {{.*}} in (2, 2, 3, 32)
+// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: %[[BIT:.*]] = tensor.extract %arg3[%{{.*}}, %c0, %c0, %{{.*}}] : tensor<2x1x1x37xi1>
+// CHECK: %[[VIS:.*]] = arith.andi %{{.*}}, %[[BIT]]
+// CHECK: arith.select %[[VIS]]
+// CHECK: tensor.collapse_shape {{.*}} : tensor<2x3x2x8x2x2x4x2xf16> into tensor<2x48x32xf16>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [2, 37, 32] [1, 1, 1] : tensor<2x48x32xf16> to tensor<2x37x32xf16>
+func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor<2x37x32xf16>, %m: tensor<2x1x1x37xi1>) -> tensor<2x37x32xf16> {
+  %o = tfm.attention %q, %k, %v mask(%m) {num_heads = 2 : i64}
+      : (tensor<2x37x32xf16>, tensor<2x37x32xf16>, tensor<2x37x32xf16>, tensor<2x1x1x37xi1>) -> tensor<2x37x32xf16>
+  return %o : tensor<2x37x32xf16>
+}
+
+// -----
+
+// Not for tensor cores, so the one-thread-per-row forall: f32; a head
+// width that is not a multiple of 16; a value head of 8; a head wider than
+// 128; bias slots; shaped attention. (Unit dimensions of the forall fold
+// away: (batch, head, row).)
+// CHECK-LABEL: func.func @f32
+// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xf32>)
+// CHECK-NOT: nvgpu
+// CHECK-LABEL: func.func @d40
+// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x80xbf16>)
+// CHECK-NOT: nvgpu
+// CHECK-LABEL: func.func @dv8
+// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x16xbf16>)
+// CHECK-NOT: nvgpu
+// CHECK-LABEL: func.func @d144
+// CHECK: scf.forall ({{.*}}) in (2, 32) shared_outs({{.*}}) -> (tensor<2x32x144xbf16>)
+// CHECK-NOT: nvgpu
+// CHECK-LABEL: func.func @slots
+// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xbf16>)
+// CHECK-NOT: nvgpu
+// CHECK-LABEL: func.func @shaped
+// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xbf16>)
+// CHECK-NOT: nvgpu
+func.func @f32(%q: tensor<2x32x64xf32>) -> tensor<2x32x64xf32> {
+  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal}
+      : (tensor<2x32x64xf32>, tensor<2x32x64xf32>, tensor<2x32x64xf32>) -> tensor<2x32x64xf32>
+  return %o : tensor<2x32x64xf32>
+}
+func.func @d40(%q: tensor<2x32x80xbf16>) -> tensor<2x32x80xbf16> {
+  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal}
+      : (tensor<2x32x80xbf16>, tensor<2x32x80xbf16>, tensor<2x32x80xbf16>) -> tensor<2x32x80xbf16>
+  return %o : tensor<2x32x80xbf16>
+}
+func.func @dv8(%q: tensor<2x32x64xbf16>, %v: tensor<2x32x16xbf16>) -> tensor<2x32x16xbf16> {
+  %o = tfm.attention %q, %q, %v {num_heads = 2 : i64, causal}
+      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x16xbf16>) -> tensor<2x32x16xbf16>
+  return %o : tensor<2x32x16xbf16>
+}
+func.func @d144(%q: tensor<2x32x144xbf16>) -> tensor<2x32x144xbf16> {
+  %o = tfm.attention %q, %q, %q {num_heads = 1 : i64}
+      : (tensor<2x32x144xbf16>, tensor<2x32x144xbf16>, tensor<2x32x144xbf16>) -> tensor<2x32x144xbf16>
+  return %o : tensor<2x32x144xbf16>
+}
+func.func @slots(%q: tensor<2x32x64xbf16>, %kb: tensor<2x1x32xbf16>) -> tensor<2x32x64xbf16> {
+  %o = tfm.attention %q, %q, %q kv_bias(%kb, %kb) {num_heads = 2 : i64, causal}
+      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x1x32xbf16>, tensor<2x1x32xbf16>) -> tensor<2x32x64xbf16>
+  return %o : tensor<2x32x64xbf16>
+}
+func.func @shaped(%q: tensor<2x32x64xbf16>) -> tensor<2x32x64xbf16> {
+  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal, alpha = array<f64: 1.0, 1.0>,
+                                 beta = array<f64: 0.5, 0.5>, gamma = array<f64: 1.0, 1.0>}
+      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>) -> tensor<2x32x64xbf16>
+  return %o : tensor<2x32x64xbf16>
+}
