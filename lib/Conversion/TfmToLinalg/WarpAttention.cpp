@@ -9,11 +9,16 @@
 // whose 32 lanes are one warp (`tfm-linalg-to-gpu` maps the innermost
 // dimension to consecutive threads). A warp keeps its 16 query rows in
 // registers as `mma.sync.m16n8k16` A fragments and streams the visible keys
-// 64 at a time, as FlashAttention-2 does:
+// 64 at a time (16 for shaped attention), as FlashAttention-2 does:
 //
 //   S = Q·Kᵀ (tensor cores, f32) -> scale, mask -> running row max and sum
 //   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
 //   (tensor cores; P's accumulator fragments are the A fragments of P·V).
+//
+// Shaped attention (α·I + β·softmax − γ·C, He & Hofmann) adds C·V as a
+// second accumulator, U·V with U one where the row streams the key (the
+// same A-fragment layout as P), and combines the three terms per element
+// at the end.
 //
 // Fragment layout of m16n8k16 (PTX ISA, "Matrix fragments for mma.m16n8k16"),
 // with g = lane / 4 and t = lane % 4:
@@ -53,9 +58,8 @@ using namespace mlir::tfm::lowering;
 
 namespace {
 
-/// Query rows per warp (mma's M), keys per step of the key loop (eight of
-/// mma's N = 8), and mma's K.
-constexpr int64_t kRows = 16, kKeys = 64, kK = 16;
+/// Query rows per warp (mma's M) and mma's K.
+constexpr int64_t kRows = 16, kK = 16;
 
 /// A 16x8 f32 accumulator fragment: c0..c3 of one lane.
 using Frag = std::array<Value, 4>;
@@ -65,8 +69,12 @@ struct WarpAttentionBuilder {
   OpBuilder &b;
   Location loc;
   Type elt, f32;
-  bool bf16, causal;
+  bool bf16, causal, shaped;
   int64_t rep, d, dv;
+  /// Keys per step of the key loop (a multiple of 16): 64, or 16 for shaped
+  /// attention, whose second accumulator would otherwise spill at head
+  /// width 64 (sm_80).
+  int64_t keyStep;
   Value negInf, zero, scale;
   // Operands and the point's coordinates, set by build().
   Value k, v, mask, sq, skv, lastKey, bi, head, kCol, vCol, quad, pairCol;
@@ -80,6 +88,8 @@ struct WarpAttentionBuilder {
     f32 = b.getF32Type();
     bf16 = elt.isBF16();
     causal = op.getCausal();
+    shaped = op.isShaped();
+    keyStep = shaped ? 16 : 64;
     rep = op.getNumHeads() / op.getKvHeads();
     d = op.getHeadDim();
     dv = op.getValueHeadDim();
@@ -224,11 +234,13 @@ struct WarpAttentionBuilder {
 
     // State: per row the running max and the lane's share of the sum, and
     // the output accumulator fragments (dv / 8 tiles).
+    // Shaped attention also sums the value rows each row streams (C·V), as
+    // a second accumulator: U·V with U one where a key is seen.
     SmallVector<Value> init0 = {negInf, negInf, zero, zero};
-    for (int64_t i = 0; i < outTiles * 4; ++i)
+    for (int64_t i = 0; i < outTiles * 4 * (shaped ? 2 : 1); ++i)
       init0.push_back(zero);
     auto loop = scf::ForOp::create(
-        b, loc, idx(0), keys, idx(kKeys), init0,
+        b, loc, idx(0), keys, idx(keyStep), init0,
         [&](OpBuilder &, Location, Value k0, ValueRange iter) {
           scf::YieldOp::create(b, loc, step(k0, iter));
         });
@@ -246,19 +258,52 @@ struct WarpAttentionBuilder {
     auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, outTiles, 1, 2}, elt);
     Value slice = tensor::ExtractSliceOp::create(b, loc, sliceTy, shared,
                                                  offsets, sizes, strides);
+    // Shaped attention's per-head coefficients.
+    Value alpha, beta, gamma;
+    if (shaped) {
+      auto coeff = [&](ArrayRef<double> c) {
+        return tensor::ExtractOp::create(b, loc, headTable(b, loc, c, f32),
+                                         head)
+            .getResult();
+      };
+      alpha = coeff(*op.getAlpha());
+      beta = coeff(*op.getBeta());
+      gamma = coeff(*op.getGamma());
+    }
     for (int64_t half = 0; half < 2; ++half) {
       Value sum = quadReduce(loop.getResult(2 + half), /*isMax=*/false);
       Value empty =
           arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
       Value denom = arith::SelectOp::create(b, loc, empty,
                                             floatConst(b, loc, f32, 1.0), sum);
+      // (C·V)[i] is the mean of the value rows row i saw: i + 1 of them
+      // when causal, Skv otherwise.
+      Value count;
+      if (shaped)
+        count = castScalar(b, loc, causal ? add(rows[half], 1) : skv, f32);
       for (int64_t t = 0; t < outTiles; ++t) {
+        Value self;
+        if (shaped)
+          self = arith::ExtFOp::create(
+              b, loc, VectorType::get({2}, f32),
+              pairAt(v, bi, rows[half], add(add(vCol, t * 8), pairCol)));
         SmallVector<Value> pair;
-        for (int64_t e = 0; e < 2; ++e)
-          pair.push_back(arith::TruncFOp::create(
-              b, loc, elt,
-              arith::DivFOp::create(
-                  b, loc, loop.getResult(4 + t * 4 + half * 2 + e), denom)));
+        for (int64_t e = 0; e < 2; ++e) {
+          int64_t at = 4 + t * 4 + half * 2 + e;
+          Value o = arith::DivFOp::create(b, loc, loop.getResult(at), denom);
+          if (shaped) {
+            // β·softmax·V + α·V[i] − γ·mean.
+            Value mean = arith::DivFOp::create(
+                b, loc, loop.getResult(at + outTiles * 4), count);
+            Value vi =
+                vector::ExtractOp::create(b, loc, self, ArrayRef<int64_t>{e});
+            o = math::FmaOp::create(b, loc, alpha, vi,
+                                    arith::MulFOp::create(b, loc, beta, o));
+            o = arith::SubFOp::create(
+                b, loc, o, arith::MulFOp::create(b, loc, gamma, mean));
+          }
+          pair.push_back(arith::TruncFOp::create(b, loc, elt, o));
+        }
         Value vec = vector::FromElementsOp::create(
             b, loc, VectorType::get({2}, elt), pair);
         SmallVector<Value> at(8, idx(0));
@@ -286,12 +331,16 @@ struct WarpAttentionBuilder {
         resultSizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
   }
 
-  /// One step of the key loop: keys [k0, k0 + 64) folded into the state
-  /// (max A, max B, sum A, sum B, accumulator fragments).
+  /// One step of the key loop: keys [k0, k0 + keyStep) folded into the
+  /// state (max A, max B, sum A, sum B, accumulator fragments, then those
+  /// of C·V for shaped attention).
   SmallVector<Value> step(Value k0, ValueRange iter) {
     // S = Q·Kᵀ for eight tiles of eight keys, scaled.
-    std::array<Frag, kKeys / 8> s;
-    for (int64_t t = 0; t < kKeys / 8; ++t) {
+    SmallVector<Frag> s(keyStep / 8);
+    // Whether the row streams the key at all (a real key, causally
+    // visible), before any mask: shaped attention's C·V counts these.
+    SmallVector<std::array<Value, 4>> seen(keyStep / 8);
+    for (int64_t t = 0; t < keyStep / 8; ++t) {
       Value key = min(add(add(k0, t * 8), quad), lastKey);
       Frag c = {zero, zero, zero, zero};
       for (int64_t ks = 0; ks < d / kK; ++ks) {
@@ -313,6 +362,7 @@ struct WarpAttentionBuilder {
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, j,
                                     limit));
         }
+        seen[t][e] = vis;
         if (mask) {
           Value m = tensor::ExtractOp::create(
               b, loc, mask,
@@ -352,18 +402,34 @@ struct WarpAttentionBuilder {
       next[2 + half] = sum;
     }
     int64_t outTiles = dv / 8;
-    SmallVector<Frag> acc(outTiles);
+    SmallVector<Frag> acc(outTiles), valueSum(shaped ? outTiles : 0);
     for (int64_t t = 0; t < outTiles; ++t)
       for (int64_t e = 0; e < 4; ++e)
         acc[t][e] =
             arith::MulFOp::create(b, loc, iter[4 + t * 4 + e], corr[e / 2]);
+    for (int64_t t = 0; t < static_cast<int64_t>(valueSum.size()); ++t)
+      for (int64_t e = 0; e < 4; ++e)
+        valueSum[t][e] = iter[4 + (outTiles + t) * 4 + e];
+    Value one = floatConst(b, loc, f32, 1.0);
+    auto indicator = [&](Value x) {
+      return arith::SelectOp::create(b, loc, x, one, zero).getResult();
+    };
 
     // O += P·V, sixteen keys at a time: P's accumulator fragments of key
     // tiles 2c and 2c + 1 are the A fragment of keys [16c, 16c + 16).
-    for (int64_t c = 0; c < kKeys / kK; ++c) {
+    for (int64_t c = 0; c < keyStep / kK; ++c) {
       const Frag &lo = s[2 * c], &hi = s[2 * c + 1];
       SmallVector<Value, 4> a = {pack(lo[0], lo[1]), pack(lo[2], lo[3]),
                                  pack(hi[0], hi[1]), pack(hi[2], hi[3])};
+      // U's A fragment: the same layout, one where the key is seen.
+      SmallVector<Value, 4> u;
+      if (shaped) {
+        const auto &sLo = seen[2 * c], &sHi = seen[2 * c + 1];
+        for (auto [x, y] :
+             {std::pair(sLo[0], sLo[1]), std::pair(sLo[2], sLo[3]),
+              std::pair(sHi[0], sHi[1]), std::pair(sHi[2], sHi[3])})
+          u.push_back(pack(indicator(x), indicator(y)));
+      }
       Value key = add(add(k0, c * kK), pairCol);
       std::array<Value, 4> keyRows;
       for (int64_t i = 0; i < 4; ++i)
@@ -379,11 +445,16 @@ struct WarpAttentionBuilder {
         Value b1 = vector::FromElementsOp::create(
             b, loc, VectorType::get({2}, elt), ValueRange{vals[2], vals[3]});
         acc[t] = mma(a, {b0, b1}, acc[t]);
+        if (shaped)
+          valueSum[t] = mma(u, {b0, b1}, valueSum[t]);
       }
     }
     for (int64_t t = 0; t < outTiles; ++t)
-      for (int64_t e = 0; e < 4; ++e)
+      for (int64_t e = 0; e < 4; ++e) {
         next[4 + t * 4 + e] = acc[t][e];
+        if (shaped)
+          next[4 + (outTiles + t) * 4 + e] = valueSum[t][e];
+      }
     return next;
   }
 };
@@ -400,9 +471,10 @@ bool mlir::tfm::lowering::canUseWarpAttention(AttentionOp op) {
   int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv))
     return false;
-  // Q's fragments and the accumulator live in registers: up to 128 wide.
-  return d % kK == 0 && dv % kK == 0 && d <= 128 && dv <= 128 &&
-         !op.hasBiasSlots() && !op.isShaped();
+  // Q's fragments and the accumulator live in registers: up to 128 wide,
+  // and shaped attention's second accumulator (C·V) up to 64.
+  return d % kK == 0 && dv % kK == 0 && d <= 128 &&
+         dv <= (op.isShaped() ? 64 : 128) && !op.hasBiasSlots();
 }
 
 Value mlir::tfm::lowering::buildWarpAttention(AttentionOp op, OpBuilder &b) {

@@ -120,9 +120,55 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 
 // -----
 
+// Shaped attention (2 heads of 32, causal): 16 keys a step; besides P·V,
+// U·V sums the value rows each row streams (U: 1 where the key is real and
+// causally visible, in P's fragment layout), a second set of accumulators.
+// The output is α·V[i] + β·(acc / sum) − γ·(C·V sum / (i + 1)), the
+// coefficients read by head.
+// CHECK-LABEL: func.func @shaped
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[GAMMA:.*]] = arith.constant dense<[1.000000e+00, -1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[BETA:.*]] = arith.constant dense<[5.000000e-01, 2.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[ALPHA:.*]] = arith.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK: scf.forall (%[[BI:.*]], %[[HEAD:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (2, 2, %{{.*}}, 32)
+// CHECK: %[[ROWA:.*]] = arith.minsi
+// CHECK: %[[LOOP:.*]]:36 = scf.for {{.*}} step %c16 iter_args
+// CHECK-COUNT-2: nvgpu.mma.sync
+// CHECK: %[[SEEN:.*]] = arith.andi
+// CHECK: arith.select %[[SEEN]], %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-2: nvgpu.mma.sync
+// CHECK: arith.select %[[SEEN]], %[[ONE]], %[[ZERO]] : f32
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: scf.yield
+// CHECK-DAG: %[[A:.*]] = tensor.extract %[[ALPHA]][%[[HEAD]]]
+// CHECK-DAG: %[[B:.*]] = tensor.extract %[[BETA]][%[[HEAD]]]
+// CHECK-DAG: %[[G:.*]] = tensor.extract %[[GAMMA]][%[[HEAD]]]
+// CHECK: %[[COUNT:.*]] = arith.addi %[[ROWA]], %c1
+// CHECK: %[[N:.*]] = arith.index_cast %[[COUNT]]
+// CHECK: %[[NF:.*]] = arith.sitofp %[[N]]
+// CHECK: %[[SELF:.*]] = arith.extf %{{.*}} : vector<2xbf16> to vector<2xf32>
+// CHECK: %[[SOFT:.*]] = arith.divf %[[LOOP]]#4, %[[SUM:.*]] : f32
+// CHECK: %[[MEAN:.*]] = arith.divf %[[LOOP]]#20, %[[NF]] : f32
+// CHECK: %[[V0:.*]] = vector.extract %[[SELF]][0]
+// CHECK: %[[BS:.*]] = arith.mulf %[[B]], %[[SOFT]]
+// CHECK: %[[T:.*]] = math.fma %[[A]], %[[V0]], %[[BS]]
+// CHECK: %[[GM:.*]] = arith.mulf %[[G]], %[[MEAN]]
+// CHECK: arith.subf %[[T]], %[[GM]]
+func.func @shaped(%q: tensor<2x?x64xbf16>) -> tensor<2x?x64xbf16> {
+  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal, alpha = array<f64: 1.0, 0.5>,
+                                 beta = array<f64: 0.5, 2.0>, gamma = array<f64: 1.0, -1.0>}
+      : (tensor<2x?x64xbf16>, tensor<2x?x64xbf16>, tensor<2x?x64xbf16>) -> tensor<2x?x64xbf16>
+  return %o : tensor<2x?x64xbf16>
+}
+
+// -----
+
 // Not for tensor cores, so the one-thread-per-row forall: f32; a head
 // width that is not a multiple of 16; a value head of 8; a head wider than
-// 128; bias slots; shaped attention. (Unit dimensions of the forall fold
+// 128; bias slots; shaped attention with a value head wider than 64.
+// (Unit dimensions of the forall fold
 // away: (batch, head, row).)
 // CHECK-LABEL: func.func @f32
 // CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xf32>)
@@ -139,8 +185,8 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 // CHECK-LABEL: func.func @slots
 // CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xbf16>)
 // CHECK-NOT: nvgpu
-// CHECK-LABEL: func.func @shaped
-// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xbf16>)
+// CHECK-LABEL: func.func @shaped_dv128
+// CHECK: scf.forall ({{.*}}) in (2, 32) shared_outs({{.*}}) -> (tensor<2x32x128xbf16>)
 // CHECK-NOT: nvgpu
 func.func @f32(%q: tensor<2x32x64xf32>) -> tensor<2x32x64xf32> {
   %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal}
@@ -167,9 +213,9 @@ func.func @slots(%q: tensor<2x32x64xbf16>, %kb: tensor<2x1x32xbf16>) -> tensor<2
       : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x1x32xbf16>, tensor<2x1x32xbf16>) -> tensor<2x32x64xbf16>
   return %o : tensor<2x32x64xbf16>
 }
-func.func @shaped(%q: tensor<2x32x64xbf16>) -> tensor<2x32x64xbf16> {
-  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, causal, alpha = array<f64: 1.0, 1.0>,
-                                 beta = array<f64: 0.5, 0.5>, gamma = array<f64: 1.0, 1.0>}
-      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>) -> tensor<2x32x64xbf16>
-  return %o : tensor<2x32x64xbf16>
+func.func @shaped_dv128(%q: tensor<2x32x128xbf16>) -> tensor<2x32x128xbf16> {
+  %o = tfm.attention %q, %q, %q {num_heads = 1 : i64, causal, alpha = array<f64: 1.0>,
+                                 beta = array<f64: 0.5>, gamma = array<f64: 1.0>}
+      : (tensor<2x32x128xbf16>, tensor<2x32x128xbf16>, tensor<2x32x128xbf16>) -> tensor<2x32x128xbf16>
+  return %o : tensor<2x32x128xbf16>
 }
