@@ -73,6 +73,27 @@ inline SmallVector<Value> broadcastIndices(OpBuilder &b, Location loc,
   return pos;
 }
 
+/// Reads an attention mask `m`, which broadcasts (right-aligned, size-1
+/// dimensions read at 0) to [B, H, Sq, Skv], at `full` = [batch, head, row,
+/// key].
+inline Value readAttentionMask(OpBuilder &b, Location loc, Value m,
+                               ArrayRef<Value> full) {
+  return tensor::ExtractOp::create(
+      b, loc, m,
+      broadcastIndices(b, loc, cast<RankedTensorType>(m.getType()), full));
+}
+
+/// The value an online softmax subtracts before exponentiating, given the
+/// running max `max` (f32): the max itself, or 0 while every key so far is
+/// invisible (max = -inf), so that exp(-inf - base) = 0 and no
+/// -inf - -inf (NaN) arises.
+inline Value softmaxBase(OpBuilder &b, Location loc, Value max, Value negInf,
+                         Value zero) {
+  Value dead =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  return arith::SelectOp::create(b, loc, dead, zero, max);
+}
+
 /// A rank-1 constant tensor of `values`, read by head index.
 inline Value headTable(OpBuilder &b, Location loc, ArrayRef<double> values,
                        Type elt) {

@@ -99,14 +99,6 @@ struct FusedAttentionBuilder {
     return arith::ExtFOp::create(b, loc, VectorType::get({width}, ct), row);
   }
 
-  /// Reads mask `m` (broadcasting to [B, H, Sq, N], right-aligned, size-1
-  /// dimensions read at 0) at [batch, head, row, key].
-  Value readMask(Value m, ArrayRef<Value> full) {
-    return tensor::ExtractOp::create(
-        b, loc, m,
-        broadcastIndices(b, loc, cast<RankedTensorType>(m.getType()), full));
-  }
-
   /// The scaled logit of `q` against key row `k`, with the mask value `m`
   /// applied (i1: visibility, float: added; null: none) and `visible` the
   /// other visibility conditions (null: visible).
@@ -133,11 +125,7 @@ struct FusedAttentionBuilder {
     Value newMax = st.max;
     for (Value x : s)
       newMax = arith::MaximumFOp::create(b, loc, newMax, x);
-    Value allDead = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          newMax, negInf);
-    // exp(-inf − base) = 0 for a finite base; base is 0 rather than -inf
-    // while every key is invisible, so no -inf − -inf (NaN) arises.
-    Value base = arith::SelectOp::create(b, loc, allDead, zero, newMax);
+    Value base = softmaxBase(b, loc, newMax, negInf, zero);
     auto weight = [&](Value x) {
       return math::ExpOp::create(b, loc,
                                  arith::SubFOp::create(b, loc, x, base));
@@ -237,13 +225,14 @@ struct FusedAttentionBuilder {
     // Bias slots: always visible unless bias_mask says otherwise.
     if (op.hasBiasSlots()) {
       Value kb = op.getKeyBias(), vb = op.getValueBias();
-      st = stream(
-          st, idx(0), dimValue(b, loc, kb, 1), 1,
-          [&](Value p, const RowState &s) {
-            Value m = biasMask ? readMask(biasMask, {bi, head, i, p}) : Value();
-            Value l = logit(qRow, readRow(kb, {g, p, idx(0)}, d), m);
-            return update(s, l, readRow(vb, {g, p, idx(0)}, dv));
-          });
+      st = stream(st, idx(0), dimValue(b, loc, kb, 1), 1,
+                  [&](Value p, const RowState &s) {
+                    Value m = biasMask ? readAttentionMask(b, loc, biasMask,
+                                                           {bi, head, i, p})
+                                       : Value();
+                    Value l = logit(qRow, readRow(kb, {g, p, idx(0)}, d), m);
+                    return update(s, l, readRow(vb, {g, p, idx(0)}, dv));
+                  });
     }
 
     // Runtime keys; causal: key j is visible to row i iff j <= i + Skv - Sq.
@@ -262,7 +251,8 @@ struct FusedAttentionBuilder {
           SmallVector<Value> logits, vRows;
           for (int64_t t = 0; t < n; ++t) {
             Value j = t == 0 ? j0 : arith::AddIOp::create(b, loc, j0, idx(t));
-            Value m = mask ? readMask(mask, {bi, head, i, j}) : Value();
+            Value m = mask ? readAttentionMask(b, loc, mask, {bi, head, i, j})
+                           : Value();
             logits.push_back(logit(qRow, readRow(k, {bi, j, kCol}, d), m));
           }
           for (int64_t t = 0; t < n; ++t) {

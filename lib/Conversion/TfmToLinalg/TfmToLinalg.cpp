@@ -658,10 +658,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
             if (!head)
               head = arith::AddIOp::create(
                   nb, l, arith::MulIOp::create(nb, l, g, idx(rep)), r);
-            return tensor::ExtractOp::create(
-                nb, l, m,
-                broadcastIndices(nb, l, cast<RankedTensorType>(m.getType()),
-                                 {bi, head, i, last}));
+            return readAttentionMask(nb, l, m, {bi, head, i, last});
           };
           // A runtime key: causal and mask. Null `add`: nothing to add.
           Value visible = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));

@@ -364,10 +364,8 @@ struct WarpAttentionBuilder {
         }
         seen[t][e] = vis;
         if (mask) {
-          Value m = tensor::ExtractOp::create(
-              b, loc, mask,
-              broadcastIndices(b, loc, cast<RankedTensorType>(mask.getType()),
-                               {bi, head, row, min(j, lastKey)}));
+          Value m =
+              readAttentionMask(b, loc, mask, {bi, head, row, min(j, lastKey)});
           if (m.getType().isInteger(1))
             vis = arith::AndIOp::create(b, loc, vis, m);
           else
@@ -386,11 +384,7 @@ struct WarpAttentionBuilder {
         for (int64_t e = 0; e < 2; ++e)
           m = arith::MaximumFOp::create(b, loc, m, c[half * 2 + e]);
       m = quadReduce(m, /*isMax=*/true);
-      // exp(-inf - base) = 0 for a finite base; base is 0 rather than -inf
-      // while no key is visible, so no -inf - -inf (NaN) arises.
-      Value dead =
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
-      Value base = arith::SelectOp::create(b, loc, dead, zero, m);
+      Value base = softmaxBase(b, loc, m, negInf, zero);
       corr[half] = exp(iter[half], base);
       Value sum = arith::MulFOp::create(b, loc, iter[2 + half], corr[half]);
       for (Frag &c : s)
