@@ -35,8 +35,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cmath>
-#include <cstring>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -270,6 +268,15 @@ static void batchMatmul(StridedMemRefType<T, 3> *a, StridedMemRefType<T, 3> *b,
   }
 }
 
+/// C = beta·C + A B for one matrix (beta 0 or 1), A and B f32 or 16-bit.
+template <typename T>
+static void matmul(StridedMemRefType<T, 2> *a, StridedMemRefType<T, 2> *b,
+                   StridedMemRefType<float, 2> *c, float beta) {
+  Scratch scratch;
+  gemm(view2d(a, 0, 1), view2d(b, 0, 1), view2d(c, 0, 1), scratch, false, false,
+       beta);
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//
@@ -277,8 +284,7 @@ static void batchMatmul(StridedMemRefType<T, 3> *a, StridedMemRefType<T, 3> *b,
 extern "C" void _mlir_ciface_tfm_rt_matmul_f32(StridedMemRefType<float, 2> *A,
                                                StridedMemRefType<float, 2> *B,
                                                StridedMemRefType<float, 2> *C) {
-  Scratch scratch;
-  gemm(view2d(A, 0, 1), view2d(B, 0, 1), view2d(C, 0, 1), scratch);
+  matmul(A, B, C, /*beta=*/1.0f);
 }
 
 extern "C" void
@@ -291,9 +297,7 @@ _mlir_ciface_tfm_rt_batch_matmul_f32(StridedMemRefType<float, 3> *A,
 extern "C" void _mlir_ciface_tfm_rt_matmul_set_f32(
     StridedMemRefType<float, 2> *A, StridedMemRefType<float, 2> *B,
     StridedMemRefType<float, 2> *C) {
-  Scratch scratch;
-  gemm(view2d(A, 0, 1), view2d(B, 0, 1), view2d(C, 0, 1), scratch, false,
-       false, /*beta=*/0.0f);
+  matmul(A, B, C, /*beta=*/0.0f);
 }
 
 extern "C" void
@@ -326,17 +330,14 @@ static StridedMemRefType<Tag, N> as(const StridedMemRefType<uint16_t, N> *m) {
   extern "C" void _mlir_ciface_tfm_rt_matmul_##NAME##_f32(                     \
       StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
       StridedMemRefType<float, 2> *C) {                                        \
-    Scratch scratch;                                                           \
     auto a = as<TAG>(A), b = as<TAG>(B);                                       \
-    gemm(view2d(&a, 0, 1), view2d(&b, 0, 1), view2d(C, 0, 1), scratch);        \
+    matmul(&a, &b, C, /*beta=*/1.0f);                                          \
   }                                                                            \
   extern "C" void _mlir_ciface_tfm_rt_matmul_set_##NAME##_f32(                 \
       StridedMemRefType<uint16_t, 2> *A, StridedMemRefType<uint16_t, 2> *B,    \
       StridedMemRefType<float, 2> *C) {                                        \
-    Scratch scratch;                                                           \
     auto a = as<TAG>(A), b = as<TAG>(B);                                       \
-    gemm(view2d(&a, 0, 1), view2d(&b, 0, 1), view2d(C, 0, 1), scratch, false,  \
-         false, /*beta=*/0.0f);                                                \
+    matmul(&a, &b, C, /*beta=*/0.0f);                                          \
   }                                                                            \
   extern "C" void _mlir_ciface_tfm_rt_batch_matmul_##NAME##_f32(               \
       StridedMemRefType<uint16_t, 3> *A, StridedMemRefType<uint16_t, 3> *B,    \
@@ -357,18 +358,12 @@ TFM_RT_NARROW_GEMMS(f16, F16)
 
 void mlir::tfm::runtime::registerCPURuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add) {
-  add("_mlir_ciface_tfm_rt_matmul_f32",
-      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_f32));
-  add("_mlir_ciface_tfm_rt_batch_matmul_f32",
-      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_f32));
-  add("_mlir_ciface_tfm_rt_matmul_set_f32",
-      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_matmul_set_f32));
-  add("_mlir_ciface_tfm_rt_batch_matmul_set_f32",
-      reinterpret_cast<void *>(&_mlir_ciface_tfm_rt_batch_matmul_set_f32));
-  add("_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32",
-      reinterpret_cast<void *>(
-          &_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32));
 #define TFM_RT_ADD(NAME) add(#NAME, reinterpret_cast<void *>(&NAME))
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_set_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_set_f32);
+  TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_transpose_b_f32);
   TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_bf16_f32);
   TFM_RT_ADD(_mlir_ciface_tfm_rt_matmul_set_bf16_f32);
   TFM_RT_ADD(_mlir_ciface_tfm_rt_batch_matmul_bf16_f32);
