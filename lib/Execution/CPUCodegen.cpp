@@ -296,6 +296,8 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
     pipelineOptions.useRuntimeGemm = options.runtimeGemm;
     pipelineOptions.fusedAttention = options.fusedAttention.value_or(false);
     pipelineOptions.planBuffers = options.planBuffers;
+    pipelineOptions.emulateTensorCoreAttention =
+        options.emulateTensorCoreAttention;
     buildTfmToCPUPipeline(pm, pipelineOptions);
   }
   if (options.configurePassManager && failed(options.configurePassManager(pm)))

@@ -43,7 +43,8 @@ using namespace mlir;
 /// targets share.
 static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
                                     bool planBuffers, int64_t attentionKeyBlock,
-                                    bool tensorCoreAttention = false) {
+                                    bool tensorCoreAttention = false,
+                                    bool emulateWarps = false) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -57,6 +58,9 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
     attention.keyBlock = attentionKeyBlock;
     attention.tensorCores = tensorCoreAttention;
     pm.addPass(tfm::createTfmFuseAttention(attention));
+    // The tensor-core kernel's warps, run lane by lane on the CPU.
+    if (emulateWarps)
+      pm.addPass(tfm::createTfmEmulateWarps());
   }
   pm.addPass(tfm::createConvertTfmToLinalg());
   // Graph-tier elementwise arith/math on tensors -> linalg.generic.
@@ -94,8 +98,11 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
                                 const TfmToCPUPipelineOptions &options) {
   // A block of 8 keys per online-softmax step: 19% faster attention than one
   // key at a time (GPT-2 shapes, seq 512, AVX2).
-  buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
-                          /*attentionKeyBlock=*/8);
+  bool emulate = options.emulateTensorCoreAttention;
+  buildBufferizedFrontEnd(pm, options.fusedAttention || emulate,
+                          options.planBuffers, /*attentionKeyBlock=*/8,
+                          /*tensorCoreAttention=*/emulate,
+                          /*emulateWarps=*/emulate);
 
   // GEMMs -> runtime; everything else -> loops -> LLVM.
   if (options.useRuntimeGemm)

@@ -92,6 +92,12 @@ static cl::opt<std::string>
                        "(tfm-convert-precision); the interface stays"),
               cl::init("f32"), cl::cat(runCat));
 static LoweringFlags loweringFlags(runCat);
+static cl::opt<bool> emulateTensorCoreAttention(
+    "emulate-tensor-core-attention",
+    cl::desc("cpu: run fused bf16/f16 attention as the cuda tensor-core "
+             "kernel, its warps emulated lane by lane (slow; checks that "
+             "kernel without a GPU)"),
+    cl::cat(runCat));
 
 namespace {
 constexpr int kExitMismatch = 1;
@@ -203,6 +209,9 @@ int main(int argc, char **argv) {
     return fail("--device=" + device + ": expected cpu or cuda");
   if (randomInputs && !inputs.empty())
     return fail("use either --input or --random-inputs, not both");
+  if (emulateTensorCoreAttention && device != "cpu")
+    return fail("--emulate-tensor-core-attention runs on the cpu; the cuda "
+                "device runs the kernel itself");
 
   std::string errorMessage;
   auto file = openInputFile(inputFile, &errorMessage);
@@ -241,6 +250,7 @@ int main(int argc, char **argv) {
     CPUExecutableOptions options;
     if (llvm::Error err = loweringFlags.apply(options))
       return fail(llvm::toString(std::move(err)));
+    options.emulateTensorCoreAttention = emulateTensorCoreAttention;
     if (device == "cuda") {
       CUDATargetOptions cuda;
       cuda.chip = cudaChip;

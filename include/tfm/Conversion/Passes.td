@@ -287,6 +287,40 @@ def TfmPolynomialMath : Pass<"tfm-polynomial-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TfmEmulateWarps : Pass<"tfm-emulate-warps"> {
+  let summary = "Run warp-level scf.forall kernels (mma.sync, shuffles) on the CPU";
+  let description = [{
+    A forall whose innermost dimension is 32 lanes and whose body uses
+    warp-wide operations (`nvgpu.mma.sync`, `gpu.shuffle`) only means
+    something on a GPU, where those lanes are one warp. This pass rewrites
+    such a forall so that one point runs the whole warp: every value that
+    differs between lanes becomes a vector with one slice per lane (lane-
+    major: lane l of a `vector<4x2xf16>` is elements [8l, 8l + 8)), and
+
+    - elementwise arith/math ops act on those vectors;
+    - `nvgpu.mma.sync` (m16n8k16) gathers the lanes' fragments by the PTX
+      ISA's fragment layouts and multiplies them in f32;
+    - `gpu.shuffle xor` permutes lanes;
+    - lane-dependent reads of tensors become `vector.gather`s;
+    - lane-dependent slices of the output are kept per lane and inserted
+      one by one.
+
+    Control flow must be the same in every lane (loop bounds may not
+    depend on the lane), which is how tfm's warp kernels are built; any
+    other lane-dependent op is an error naming it.
+
+    `tfm-to-cpu{emulate-tensor-core-attention=1}` runs it right after
+    `tfm-fuse-attention{tensor-cores=1}`, so that the tensor-core attention
+    kernel is checked against the CPU executor without a GPU. Emulated,
+    the kernel is slow: it is a checking tool, not a CPU lowering.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def TfmFuseElementwise : Pass<"tfm-fuse-elementwise"> {
   let summary = "Fuse producer/consumer linalg.generic ops on tensors";
   let description = [{

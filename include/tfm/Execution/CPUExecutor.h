@@ -106,6 +106,9 @@ struct CPUExecutableOptions {
   /// CUDA: run fused bf16/f16 attention on tensor cores (warps of mma.sync)
   /// where its shapes allow; off: one thread per query row.
   bool tensorCoreAttention = true;
+  /// CPU: run fused bf16/f16 attention as the CUDA tensor-core kernel, its
+  /// warps emulated lane by lane (slow; checks that kernel without a GPU).
+  bool emulateTensorCoreAttention = false;
   /// Place each function's temporaries in one arena by lifetime
   /// (tfm-plan-buffers) instead of allocating each one.
   bool planBuffers = true;

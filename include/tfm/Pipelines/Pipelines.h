@@ -31,6 +31,13 @@ struct TfmToCPUPipelineOptions
       llvm::cl::desc("Place each function's temporaries in one arena by "
                      "lifetime (tfm-plan-buffers)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> emulateTensorCoreAttention{
+      *this, "emulate-tensor-core-attention",
+      llvm::cl::desc("Run fused bf16/f16 attention as the CUDA tensor-core "
+                     "kernel, its warps emulated lane by lane "
+                     "(tfm-emulate-warps): slow, for checking that kernel "
+                     "without a GPU; implies fused-attention"),
+      llvm::cl::init(false)};
 };
 
 /// tfm (or graph-tier linalg/tensor) -> LLVM dialect for the CPU: lowering
