@@ -58,6 +58,17 @@ VectorType warpType(Type t) {
   return VectorType::get({kLanes * laneWidth(t)}, getElementTypeOrSelf(t));
 }
 
+/// A shuffle mask over the lanes, `perLane` entries each: entry (lane, i)
+/// is `at(lane, i)`.
+SmallVector<int64_t>
+laneMask(int64_t perLane, llvm::function_ref<int64_t(int64_t, int64_t)> at) {
+  SmallVector<int64_t> mask;
+  for (int64_t lane = 0; lane < kLanes; ++lane)
+    for (int64_t i = 0; i < perLane; ++i)
+      mask.push_back(at(lane, i));
+  return mask;
+}
+
 /// Row-major linear position of `pos` (a prefix of `shape`'s dimensions)
 /// and the number of elements it selects.
 std::pair<int64_t, int64_t> slab(ArrayRef<int64_t> shape,
@@ -282,12 +293,11 @@ LogicalResult WarpEmulator::emulateShuffle(gpu::ShuffleOp op) {
                         "by a constant, its 'valid' result unused, is "
                         "emulated");
   int64_t n = laneWidth(op.getValue().getType());
-  SmallVector<int64_t> mask;
-  for (int64_t lane = 0; lane < kLanes; ++lane)
-    for (int64_t i = 0; i < n; ++i)
-      mask.push_back((lane ^ *offset) * n + i);
   Value all = lanes.lookup(op.getValue());
-  lanes[op.getShuffleResult()] = shuffle(all, all, mask);
+  lanes[op.getShuffleResult()] =
+      shuffle(all, all, laneMask(n, [&](int64_t lane, int64_t i) {
+                return (lane ^ *offset) * n + i;
+              }));
   return success();
 }
 
@@ -325,15 +335,12 @@ LogicalResult WarpEmulator::emulateMma(nvgpu::MmaSyncOp op) {
   // D[m][n] = C[m][n] + sum over k of A[m][k]·B[k][n], laid out as C: for
   // each k, the A and B elements every output element needs, side by side.
   for (int64_t k = 0; k < 16; ++k) {
-    SmallVector<int64_t> maskA, maskB;
-    for (int64_t lane = 0; lane < kLanes; ++lane)
-      for (int64_t i = 0; i < 4; ++i) {
-        auto [m, n] = fragmentC(lane, i);
-        maskA.push_back(posA[m][k]);
-        maskB.push_back(posB[k][n]);
-      }
-    Value ak = shuffle(a, a, maskA);
-    Value bk = shuffle(bm, bm, maskB);
+    Value ak = shuffle(a, a, laneMask(4, [&](int64_t lane, int64_t i) {
+                         return posA[fragmentC(lane, i).first][k];
+                       }));
+    Value bk = shuffle(bm, bm, laneMask(4, [&](int64_t lane, int64_t i) {
+                         return posB[k][fragmentC(lane, i).second];
+                       }));
     d = math::FmaOp::create(b, loc, ak, bk, d);
   }
   lanes[op.getRes()] = d;
@@ -476,11 +483,10 @@ LogicalResult WarpEmulator::emulate(Operation &op) {
             all.push_back(j);
           cat = shuffle(cat, lanesOf(e.getElements()[i]), all);
         }
-        SmallVector<int64_t> mask;
-        for (int64_t lane = 0; lane < kLanes; ++lane)
-          for (int64_t i = 0; i < n; ++i)
-            mask.push_back(i * kLanes + lane);
-        lanes[e.getResult()] = shuffle(cat, cat, mask);
+        lanes[e.getResult()] =
+            shuffle(cat, cat, laneMask(n, [](int64_t lane, int64_t i) {
+                      return i * kLanes + lane;
+                    }));
         return success();
       })
       .Case([&](vector::ExtractOp e) -> LogicalResult {
@@ -489,12 +495,11 @@ LogicalResult WarpEmulator::emulate(Operation &op) {
         VectorType srcTy = e.getSourceVectorType();
         auto [offset, size] = slab(srcTy.getShape(), e.getStaticPosition());
         int64_t n = srcTy.getNumElements();
-        SmallVector<int64_t> mask;
-        for (int64_t lane = 0; lane < kLanes; ++lane)
-          for (int64_t i = 0; i < size; ++i)
-            mask.push_back(lane * n + offset + i);
         Value all = lanesOf(e.getSource());
-        lanes[e.getResult()] = shuffle(all, all, mask);
+        lanes[e.getResult()] =
+            shuffle(all, all, laneMask(size, [&](int64_t lane, int64_t i) {
+                      return lane * n + offset + i;
+                    }));
         return success();
       })
       .Case([&](vector::InsertOp e) -> LogicalResult {
@@ -503,12 +508,11 @@ LogicalResult WarpEmulator::emulate(Operation &op) {
         VectorType destTy = e.getDestVectorType();
         auto [offset, size] = slab(destTy.getShape(), e.getStaticPosition());
         int64_t n = destTy.getNumElements();
-        SmallVector<int64_t> mask;
-        for (int64_t lane = 0; lane < kLanes; ++lane)
-          for (int64_t i = 0; i < n; ++i)
-            mask.push_back(i >= offset && i < offset + size
-                               ? kLanes * n + lane * size + (i - offset)
-                               : lane * n + i);
+        SmallVector<int64_t> mask = laneMask(n, [&](int64_t lane, int64_t i) {
+          return i >= offset && i < offset + size
+                     ? kLanes * n + lane * size + (i - offset)
+                     : lane * n + i;
+        });
         Value dest = lanesOf(e.getDest());
         Value value = lanesOf(e.getValueToStore());
         lanes[e.getResult()] = shuffle(dest, value, mask);
