@@ -69,13 +69,14 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention"> {
     ops are left to `convert-tfm-to-linalg`.
 
     With `tensor-cores` (GPU only), bf16/f16 attention whose head widths
-    are multiples of 16 up to 128 (value heads up to 64 when shaped),
-    without bias slots, becomes instead a forall over (batch, kv head, query
+    are multiples of 16 up to 128 (value heads up to 64 when shaped)
+    becomes instead a forall over (batch, kv head, query
     head of the group, 16-row query tile, lane): each warp of 32 lanes
     computes its tile's Q·Kᵀ and P·V with `nvgpu.mma.sync` (m16n8k16, f32
     accumulation), 64 keys per online-softmax step (16 when shaped, whose
-    C·V is a second accumulator), the row statistics reduced with
-    `gpu.shuffle`. That IR only runs on a GPU.
+    C·V is a second accumulator; bias slots are a first loop of 16 slots a
+    step), the row statistics reduced with `gpu.shuffle`. That IR runs on a
+    GPU, or on the CPU through `tfm-emulate-warps`.
   }];
   let options = [
     Option<"maxHeadDim", "max-head-dim", "int64_t", /*default=*/"256",

@@ -15,6 +15,11 @@
 //   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
 //   (tensor cores; P's accumulator fragments are the A fragments of P·V).
 //
+// Bias slots (kv_bias, Sun et al.'s explicit attention bias) are a first
+// key loop over the slots, 16 at a time, read from the kv head's slot rows
+// and hidden only by bias_mask; the runtime keys follow with the same
+// online-softmax state.
+//
 // Shaped attention (α·I + β·softmax − γ·C, He & Hofmann) adds C·V as a
 // second accumulator, U·V with U one where the row streams the key (the
 // same A-fragment layout as P), and combines the three terms per element
@@ -64,6 +69,25 @@ constexpr int64_t kRows = 16, kK = 16;
 /// A 16x8 f32 accumulator fragment: c0..c3 of one lane.
 using Frag = std::array<Value, 4>;
 
+/// The keys one key loop streams: the runtime keys (K [B, Skv, Hkv·D] read
+/// at (batch, key, the kv head's columns)) or the bias slots (kv_bias
+/// [Hkv, P, D] read at (kv head, slot, 0)).
+struct KeySource {
+  Value k, v;
+  /// First index of a key's row: the batch or the kv head.
+  Value lead;
+  /// First column of the kv head's key and value.
+  Value kCol, vCol;
+  /// Number of keys, and the last one (reads past it are clamped).
+  Value count, last;
+  /// i1 or additive mask over [B, H, Sq, count]; null: none.
+  Value mask;
+  /// Whether the causal pattern applies (runtime keys only).
+  bool causal;
+  /// Keys per step (a multiple of 16).
+  int64_t width;
+};
+
 struct WarpAttentionBuilder {
   AttentionOp op;
   OpBuilder &b;
@@ -71,13 +95,13 @@ struct WarpAttentionBuilder {
   Type elt, f32;
   bool bf16, causal, shaped;
   int64_t rep, d, dv;
-  /// Keys per step of the key loop (a multiple of 16): 64, or 16 for shaped
-  /// attention, whose second accumulator would otherwise spill at head
-  /// width 64 (sm_80).
+  /// Keys per step of the runtime key loop (a multiple of 16): 64, or 16
+  /// for shaped attention, whose second accumulator would otherwise spill
+  /// at head width 64 (sm_80).
   int64_t keyStep;
   Value negInf, zero, scale;
   // Operands and the point's coordinates, set by build().
-  Value k, v, mask, sq, skv, lastKey, bi, head, kCol, vCol, quad, pairCol;
+  Value v, sq, skv, bi, head, vCol, quad, pairCol;
   std::array<Value, 2> rows;
   /// Q as A fragments, one per 16 columns of the head.
   SmallVector<SmallVector<Value, 4>> qFrags;
@@ -165,9 +189,7 @@ struct WarpAttentionBuilder {
 
   Value build() {
     Value q = op.getQuery();
-    k = op.getKey();
     v = op.getValue();
-    mask = op.getMask();
     int64_t hkv = op.getKvHeads();
     negInf = floatConst(b, loc, f32, -std::numeric_limits<double>::infinity());
     zero = floatConst(b, loc, f32, 0.0);
@@ -175,7 +197,7 @@ struct WarpAttentionBuilder {
 
     Value batch = dimValue(b, loc, q, 0);
     sq = dimValue(b, loc, q, 1);
-    skv = dimValue(b, loc, k, 1);
+    skv = dimValue(b, loc, op.getKey(), 1);
     Value tiles = arith::CeilDivUIOp::create(b, loc, sq, idx(kRows));
     // The output with rows padded to whole tiles, as [B, tile, half, quad,
     // head, 8-column group, lane in quad, 2]: a lane's stores are one slice
@@ -206,14 +228,12 @@ struct WarpAttentionBuilder {
     Value tig = arith::RemUIOp::create(b, loc, lane, idx(4));
     pairCol = mul(tig, 2);
     Value lastRow = arith::SubIOp::create(b, loc, sq, idx(1));
-    lastKey = arith::SubIOp::create(b, loc, skv, idx(1));
     Value row0 = mul(tile, kRows);
     // The lane's two rows (c0/c1 and c2/c3 of every tile); past the end
     // they compute as the last row (their stores land in the padding).
     Value rowA = add(row0, quad);
     rows = {min(rowA, lastRow), min(add(rowA, 8), lastRow)};
     Value qCol = mul(head, d);
-    kCol = mul(g, d);
     vCol = mul(g, dv);
 
     for (int64_t c = 0; c < d; c += kK) {
@@ -236,14 +256,44 @@ struct WarpAttentionBuilder {
     // the output accumulator fragments (dv / 8 tiles).
     // Shaped attention also sums the value rows each row streams (C·V), as
     // a second accumulator: U·V with U one where a key is seen.
-    SmallVector<Value> init0 = {negInf, negInf, zero, zero};
+    SmallVector<Value> state = {negInf, negInf, zero, zero};
     for (int64_t i = 0; i < outTiles * 4 * (shaped ? 2 : 1); ++i)
-      init0.push_back(zero);
-    auto loop = scf::ForOp::create(
-        b, loc, idx(0), keys, idx(keyStep), init0,
-        [&](OpBuilder &, Location, Value k0, ValueRange iter) {
-          scf::YieldOp::create(b, loc, step(k0, iter));
-        });
+      state.push_back(zero);
+    auto streamKeys = [&](const KeySource &src, Value end) {
+      return scf::ForOp::create(
+          b, loc, idx(0), end, idx(src.width), state,
+          [&](OpBuilder &, Location, Value k0, ValueRange iter) {
+            scf::YieldOp::create(b, loc, step(k0, iter, src));
+          });
+    };
+    // The bias slots first (visible to every row unless bias_mask hides
+    // them), 16 at a time: there are few.
+    if (op.hasBiasSlots()) {
+      Value kb = op.getKeyBias();
+      Value slots = dimValue(b, loc, kb, 1);
+      KeySource src{kb,
+                    op.getValueBias(),
+                    g,
+                    idx(0),
+                    idx(0),
+                    slots,
+                    arith::SubIOp::create(b, loc, slots, idx(1)),
+                    op.getBiasMask(),
+                    /*causal=*/false,
+                    /*width=*/kK};
+      state = SmallVector<Value>(streamKeys(src, slots).getResults());
+    }
+    KeySource runtimeKeys{op.getKey(),
+                          v,
+                          bi,
+                          mul(g, d),
+                          vCol,
+                          skv,
+                          arith::SubIOp::create(b, loc, skv, idx(1)),
+                          op.getMask(),
+                          causal,
+                          keyStep};
+    auto loop = streamKeys(runtimeKeys, keys);
 
     // out = acc / sum (the sum over the quad); a row that saw no key gives
     // zeros.
@@ -331,31 +381,34 @@ struct WarpAttentionBuilder {
         resultSizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
   }
 
-  /// One step of the key loop: keys [k0, k0 + keyStep) folded into the
-  /// state (max A, max B, sum A, sum B, accumulator fragments, then those
-  /// of C·V for shaped attention).
-  SmallVector<Value> step(Value k0, ValueRange iter) {
-    // S = Q·Kᵀ for eight tiles of eight keys, scaled.
-    SmallVector<Frag> s(keyStep / 8);
+  /// One step of a key loop: keys [k0, k0 + src.width) of `src` folded
+  /// into the state (max A, max B, sum A, sum B, accumulator fragments,
+  /// then those of C·V for shaped attention).
+  SmallVector<Value> step(Value k0, ValueRange iter, const KeySource &src) {
+    int64_t keyTiles = src.width / 8;
+    // S = Q·Kᵀ for tiles of eight keys, scaled.
+    SmallVector<Frag> s(keyTiles);
     // Whether the row streams the key at all (a real key, causally
     // visible), before any mask: shaped attention's C·V counts these.
-    SmallVector<std::array<Value, 4>> seen(keyStep / 8);
-    for (int64_t t = 0; t < keyStep / 8; ++t) {
-      Value key = min(add(add(k0, t * 8), quad), lastKey);
+    SmallVector<std::array<Value, 4>> seen(keyTiles);
+    for (int64_t t = 0; t < keyTiles; ++t) {
+      Value key = min(add(add(k0, t * 8), quad), src.last);
       Frag c = {zero, zero, zero, zero};
       for (int64_t ks = 0; ks < d / kK; ++ks) {
-        Value lo = add(add(kCol, ks * kK), pairCol);
+        Value lo = add(add(src.kCol, ks * kK), pairCol);
         c = mma(qFrags[ks],
-                {pairAt(k, bi, key, lo), pairAt(k, bi, key, add(lo, 8))}, c);
+                {pairAt(src.k, src.lead, key, lo),
+                 pairAt(src.k, src.lead, key, add(lo, 8))},
+                c);
       }
       for (int64_t e = 0; e < 4; ++e) {
         Value x = arith::MulFOp::create(b, loc, c[e], scale);
         Value row = rows[e / 2];
         Value j = add(add(add(k0, t * 8), pairCol), e % 2);
         // Visible: a real key, causally visible, and not masked out.
-        Value vis =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, j, skv);
-        if (causal) {
+        Value vis = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, j,
+                                          src.count);
+        if (src.causal) {
           Value limit = arith::SubIOp::create(b, loc, add(row, skv), sq);
           vis = arith::AndIOp::create(
               b, loc, vis,
@@ -363,9 +416,9 @@ struct WarpAttentionBuilder {
                                     limit));
         }
         seen[t][e] = vis;
-        if (mask) {
-          Value m =
-              readAttentionMask(b, loc, mask, {bi, head, row, min(j, lastKey)});
+        if (src.mask) {
+          Value m = readAttentionMask(b, loc, src.mask,
+                                      {bi, head, row, min(j, src.last)});
           if (m.getType().isInteger(1))
             vis = arith::AndIOp::create(b, loc, vis, m);
           else
@@ -411,7 +464,7 @@ struct WarpAttentionBuilder {
 
     // O += P·V, sixteen keys at a time: P's accumulator fragments of key
     // tiles 2c and 2c + 1 are the A fragment of keys [16c, 16c + 16).
-    for (int64_t c = 0; c < keyStep / kK; ++c) {
+    for (int64_t c = 0; c < src.width / kK; ++c) {
       const Frag &lo = s[2 * c], &hi = s[2 * c + 1];
       SmallVector<Value, 4> a = {pack(lo[0], lo[1]), pack(lo[2], lo[3]),
                                  pack(hi[0], hi[1]), pack(hi[2], hi[3])};
@@ -427,13 +480,13 @@ struct WarpAttentionBuilder {
       Value key = add(add(k0, c * kK), pairCol);
       std::array<Value, 4> keyRows;
       for (int64_t i = 0; i < 4; ++i)
-        keyRows[i] = min(add(key, (i / 2) * 8 + i % 2), lastKey);
+        keyRows[i] = min(add(key, (i / 2) * 8 + i % 2), src.last);
       for (int64_t t = 0; t < outTiles; ++t) {
-        Value col = add(add(vCol, t * 8), quad);
+        Value col = add(add(src.vCol, t * 8), quad);
         SmallVector<Value, 4> vals;
         for (Value kr : keyRows)
-          vals.push_back(
-              tensor::ExtractOp::create(b, loc, v, ValueRange{bi, kr, col}));
+          vals.push_back(tensor::ExtractOp::create(
+              b, loc, src.v, ValueRange{src.lead, kr, col}));
         Value b0 = vector::FromElementsOp::create(
             b, loc, VectorType::get({2}, elt), ValueRange{vals[0], vals[1]});
         Value b1 = vector::FromElementsOp::create(
@@ -459,8 +512,9 @@ bool mlir::tfm::lowering::canUseWarpAttention(AttentionOp op) {
   Type elt = cast<RankedTensorType>(op.getType()).getElementType();
   if (!elt.isBF16() && !elt.isF16())
     return false;
-  for (Value t : {op.getQuery(), op.getKey(), op.getValue()})
-    if (cast<RankedTensorType>(t.getType()).getElementType() != elt)
+  for (Value t : {op.getQuery(), op.getKey(), op.getValue(), op.getKeyBias(),
+                  op.getValueBias()})
+    if (t && cast<RankedTensorType>(t.getType()).getElementType() != elt)
       return false;
   int64_t d = op.getHeadDim(), dv = op.getValueHeadDim();
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(dv))
@@ -468,7 +522,7 @@ bool mlir::tfm::lowering::canUseWarpAttention(AttentionOp op) {
   // Q's fragments and the accumulator live in registers: up to 128 wide,
   // and shaped attention's second accumulator (C·V) up to 64.
   return d % kK == 0 && dv % kK == 0 && d <= 128 &&
-         dv <= (op.isShaped() ? 64 : 128) && !op.hasBiasSlots();
+         dv <= (op.isShaped() ? 64 : 128);
 }
 
 Value mlir::tfm::lowering::buildWarpAttention(AttentionOp op, OpBuilder &b) {

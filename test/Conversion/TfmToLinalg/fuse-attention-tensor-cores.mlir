@@ -23,14 +23,12 @@
 // CHECK: %[[T:.*]] = arith.remui %[[LANE]], %c4
 // CHECK: %[[PAIR:.*]] = arith.muli %[[T]], %c2
 // CHECK: %[[LASTROW:.*]] = arith.subi %[[SQ]], %c1
-// CHECK: %[[LASTKEY:.*]] = arith.subi %[[SKV]], %c1
 // CHECK: %[[ROW0:.*]] = arith.muli %[[TILE]], %c16
 // CHECK: %[[ROWA:.*]] = arith.addi %[[ROW0]], %[[QUAD]]
 // CHECK: %[[A:.*]] = arith.minsi %[[ROWA]], %[[LASTROW]]
 // CHECK: %[[ROWB:.*]] = arith.addi %[[ROWA]], %c8
 // CHECK: %[[BROW:.*]] = arith.minsi %[[ROWB]], %[[LASTROW]]
 // CHECK: %[[QCOL:.*]] = arith.muli %[[HEAD]], %c32
-// CHECK: %[[KCOL:.*]] = arith.muli %[[G]], %c32
 // CHECK: %[[VCOL:.*]] = arith.muli %[[G]], %c16
 // CHECK: %[[Q0:.*]] = arith.addi %[[QCOL]], %[[PAIR]]
 // CHECK: %[[Q0HI:.*]] = arith.addi %[[Q0]], %c8
@@ -45,6 +43,8 @@
 // CHECK: %[[L2:.*]] = arith.addi %[[L1]], %c1
 // CHECK: %[[L3:.*]] = arith.maxsi %[[L2]], %c0
 // CHECK: %[[KEYS:.*]] = arith.minsi %[[L3]], %[[SKV]]
+// CHECK: %[[KCOL:.*]] = arith.muli %[[G]], %c32
+// CHECK: %[[LASTKEY:.*]] = arith.subi %[[SKV]], %c1
 // CHECK: %[[LOOP:.*]]:12 = scf.for %[[K0:.*]] = %c0 to %[[KEYS]] step %c64 iter_args(%[[MA:.*]] = %[[NEGINF]], %[[MB:.*]] = %[[NEGINF]], %[[SA:.*]] = %cst{{.*}}, %[[SB:.*]] = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // S = Q·Kᵀ: B fragments are two contiguous elements of key k0 + quad
 // (clamped), columns kv head·32 + 2t and + 8.
@@ -165,9 +165,32 @@ func.func @shaped(%q: tensor<2x?x64xbf16>) -> tensor<2x?x64xbf16> {
 
 // -----
 
+// Bias slots (20 of them, for 2 kv heads of 32): a first key loop over the
+// slots, 16 a step, reading kv_bias at (the warp's kv head, slot, column)
+// and V's slots the same way; every slot is visible (no bias_mask) but
+// those past the last. The runtime keys' loop (64 a step) carries on from
+// the slot loop's state.
+// CHECK-LABEL: func.func @slots
+// CHECK-SAME: %[[KB:[a-z0-9]+]]: tensor<2x20x32xbf16>, %[[VB:[a-z0-9]+]]: tensor<2x20x32xbf16>
+// CHECK: scf.forall (%{{.*}}, %[[G:.*]], %{{.*}}, %{{.*}}) in (2, 2, 2, 32)
+// CHECK: %[[SLOTS:.*]]:20 = scf.for %[[S0:.*]] = %c0 to %c20 step %c16 iter_args(
+// CHECK: %[[SK:.*]] = vector.transfer_read %[[KB]][%[[G]], %{{.*}}, %{{.*}}]
+// CHECK: nvgpu.mma.sync
+// CHECK: arith.cmpi slt, %{{.*}}, %c20 : index
+// CHECK: tensor.extract %[[VB]][%[[G]], %{{.*}}, %{{.*}}] : tensor<2x20x32xbf16>
+// CHECK: scf.yield
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c64 iter_args(%{{.*}} = %[[SLOTS]]#0, %{{.*}} = %[[SLOTS]]#1
+func.func @slots(%q: tensor<2x32x64xbf16>, %kb: tensor<2x20x32xbf16>, %vb: tensor<2x20x32xbf16>) -> tensor<2x32x64xbf16> {
+  %o = tfm.attention %q, %q, %q kv_bias(%kb, %vb) {num_heads = 2 : i64, causal}
+      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x20x32xbf16>, tensor<2x20x32xbf16>) -> tensor<2x32x64xbf16>
+  return %o : tensor<2x32x64xbf16>
+}
+
+// -----
+
 // Not for tensor cores, so the one-thread-per-row forall: f32; a head
 // width that is not a multiple of 16; a value head of 8; a head wider than
-// 128; bias slots; shaped attention with a value head wider than 64.
+// 128; shaped attention with a value head wider than 64.
 // (Unit dimensions of the forall fold
 // away: (batch, head, row).)
 // CHECK-LABEL: func.func @f32
@@ -181,9 +204,6 @@ func.func @shaped(%q: tensor<2x?x64xbf16>) -> tensor<2x?x64xbf16> {
 // CHECK-NOT: nvgpu
 // CHECK-LABEL: func.func @d144
 // CHECK: scf.forall ({{.*}}) in (2, 32) shared_outs({{.*}}) -> (tensor<2x32x144xbf16>)
-// CHECK-NOT: nvgpu
-// CHECK-LABEL: func.func @slots
-// CHECK: scf.forall ({{.*}}) in (2, 2, 32) shared_outs({{.*}}) -> (tensor<2x32x64xbf16>)
 // CHECK-NOT: nvgpu
 // CHECK-LABEL: func.func @shaped_dv128
 // CHECK: scf.forall ({{.*}}) in (2, 32) shared_outs({{.*}}) -> (tensor<2x32x128xbf16>)
@@ -207,11 +227,6 @@ func.func @d144(%q: tensor<2x32x144xbf16>) -> tensor<2x32x144xbf16> {
   %o = tfm.attention %q, %q, %q {num_heads = 1 : i64}
       : (tensor<2x32x144xbf16>, tensor<2x32x144xbf16>, tensor<2x32x144xbf16>) -> tensor<2x32x144xbf16>
   return %o : tensor<2x32x144xbf16>
-}
-func.func @slots(%q: tensor<2x32x64xbf16>, %kb: tensor<2x1x32xbf16>) -> tensor<2x32x64xbf16> {
-  %o = tfm.attention %q, %q, %q kv_bias(%kb, %kb) {num_heads = 2 : i64, causal}
-      : (tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x32x64xbf16>, tensor<2x1x32xbf16>, tensor<2x1x32xbf16>) -> tensor<2x32x64xbf16>
-  return %o : tensor<2x32x64xbf16>
 }
 func.func @shaped_dv128(%q: tensor<2x32x128xbf16>) -> tensor<2x32x128xbf16> {
   %o = tfm.attention %q, %q, %q {num_heads = 1 : i64, causal, alpha = array<f64: 1.0>,

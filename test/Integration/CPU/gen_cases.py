@@ -664,6 +664,17 @@ add("f16_attn_mma_causal_sq65_step_edge", _attn_case(B=1, Sq=65, H=2, D=16, caus
                                                      mask=("boolblind", ("B", "H", "Sq", "Skv"), _only_last_key),
                                                      blind=True))
 add("f16_attn_mma_scale_negative_d64", _attn_case(B=1, Sq=9, Skv=66, H=2, D=64, scale=-0.2, dtype=F16))
+# Bias slots on tensor cores: a first loop over the slots (16 a step), then
+# the keys; more slots than one step, GQA, masks that hide every key of a
+# row (which then sees only the slots), dynamic sequences.
+add("f16_attn_mma_bias_p3_causal_gqa", _attn_case(B=2, Sq=21, H=4, Hkv=2, D=16, causal=True, dtype=F16,
+                                                  bias_slots=3))
+add("f16_attn_mma_bias_p17_mask_dv16", _attn_case(B=2, Sq=18, Skv=40, H=2, D=32, Dv=16, dtype=F16,
+                                                  bias_slots=17, mask=("bool", ("B", 1, 1, "Skv"))))
+add("f16_attn_mma_bias_p2_masked_rows_dyn", _attn_case(B=2, H=4, Sq=18, D=16, dtype=F16, bias_slots=2,
+                                                       dyn_q=(1,), dyn_kv=(1,),
+                                                       mask=("boolblind", ("B", "H", "Sq", "Skv"),
+                                                             _blind_rows)))
 # Shaped attention on tensor cores (C·V as a second accumulator, 16 keys a
 # step): causal over several steps and a padded tile, non-causal with
 # dynamic sequences, and a mask (which C·V ignores).
