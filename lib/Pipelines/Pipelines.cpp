@@ -130,32 +130,33 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// A chip LLVM's NVPTX back end knows, with the oldest PTX ISA it accepts.
+/// A chip LLVM's NVPTX back end knows, with the oldest PTX ISA it accepts
+/// and whether it has mma.sync.m16n8k16 for bf16 and f16 (sm_80 on).
 struct ChipInfo {
   llvm::StringLiteral name;
   unsigned minPtx;
+  bool bf16MmaSync;
 };
 constexpr ChipInfo kChips[] = {
-    {"sm_70", 60},  {"sm_72", 61},   {"sm_75", 63},  {"sm_80", 70},
-    {"sm_86", 71},  {"sm_87", 74},   {"sm_89", 78},  {"sm_90", 78},
-    {"sm_90a", 80}, {"sm_100", 86},  {"sm_100a", 86}, {"sm_120", 87},
-    {"sm_120a", 87},
+    {"sm_70", 60, false},  {"sm_72", 61, false},  {"sm_75", 63, false},
+    {"sm_80", 70, true},   {"sm_86", 71, true},   {"sm_87", 74, true},
+    {"sm_89", 78, true},   {"sm_90", 78, true},   {"sm_90a", 80, true},
+    {"sm_100", 86, true},  {"sm_100a", 86, true}, {"sm_120", 87, true},
+    {"sm_120a", 87, true},
 };
-} // namespace
 
-/// sm_80 and later have mma.sync.m16n8k16 for bf16 and f16.
-static bool hasBf16MmaSync(llvm::StringRef chip) {
-  unsigned sm = 0;
-  return chip.consume_front("sm_") &&
-         !chip.take_while(llvm::isDigit).getAsInteger(10, sm) && sm >= 80;
+const ChipInfo *findChip(llvm::StringRef chip) {
+  const ChipInfo *info =
+      llvm::find_if(kChips, [&](const ChipInfo &c) { return c.name == chip; });
+  return info == std::end(kChips) ? nullptr : info;
 }
+} // namespace
 
 std::string mlir::tfm::checkCUDATarget(llvm::StringRef chip,
                                        llvm::StringRef features,
                                        llvm::StringRef format) {
-  const ChipInfo *info = llvm::find_if(
-      kChips, [&](const ChipInfo &c) { return c.name == chip; });
-  if (info == std::end(kChips)) {
+  const ChipInfo *info = findChip(chip);
+  if (!info) {
     std::string known;
     for (const ChipInfo &c : kChips)
       known += (known.empty() ? "" : ", ") + c.name.str();
@@ -188,9 +189,8 @@ std::string mlir::tfm::checkCUDATarget(llvm::StringRef chip,
 
 std::string mlir::tfm::defaultCUDAFeatures(llvm::StringRef chip) {
   unsigned ptx = 80;
-  for (const ChipInfo &c : kChips)
-    if (c.name == chip)
-      ptx = std::max(ptx, c.minPtx);
+  if (const ChipInfo *info = findChip(chip))
+    ptx = std::max(ptx, info->minPtx);
   return "+ptx" + std::to_string(ptx);
 }
 
@@ -210,10 +210,11 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   // One key per online-softmax step: a thread holds its row's state in
   // registers, and a block of keys' rows would spill (ptxas.test). 16-bit
   // attention runs on tensor cores where the chip has bf16 mma.sync.
+  const ChipInfo *chip = findChip(options.chip);
   buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
                           /*attentionKeyBlock=*/1,
-                          options.tensorCoreAttention &&
-                              hasBf16MmaSync(options.chip));
+                          options.tensorCoreAttention && chip &&
+                              chip->bf16MmaSync);
 
   // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());
