@@ -144,6 +144,8 @@ private:
   Value laneValue(Value v, int64_t lane);
   /// Each lane's scalar of `v` (vector<32 x T>) repeated `n` times.
   Value spread(Value v, int64_t n);
+  /// `op`'s operands -> lane `lane`'s copies (built at the insertion point).
+  IRMapping laneOperands(Operation &op, int64_t lane);
   /// `op` cloned once per lane, each clone reading that lane's operands.
   SmallVector<Operation *> clonePerLane(Operation &op);
 };
@@ -226,14 +228,19 @@ Value WarpEmulator::spread(Value v, int64_t n) {
   return shuffle(v, v, mask);
 }
 
+IRMapping WarpEmulator::laneOperands(Operation &op, int64_t lane) {
+  IRMapping m;
+  for (Value v : op.getOperands()) {
+    auto it = laneTensors.find(v);
+    m.map(v, it != laneTensors.end() ? it->second[lane] : laneValue(v, lane));
+  }
+  return m;
+}
+
 SmallVector<Operation *> WarpEmulator::clonePerLane(Operation &op) {
   SmallVector<Operation *> clones;
   for (int64_t lane = 0; lane < kLanes; ++lane) {
-    IRMapping m;
-    for (Value v : op.getOperands()) {
-      auto it = laneTensors.find(v);
-      m.map(v, it != laneTensors.end() ? it->second[lane] : laneValue(v, lane));
-    }
+    IRMapping m = laneOperands(op, lane);
     clones.push_back(b.clone(op, m));
   }
   return clones;
@@ -566,13 +573,9 @@ LogicalResult WarpEmulator::emulateTerminator(scf::InParallelOp old,
     }
     // Each lane's operands are read before the terminator, which may only
     // hold the parallel inserts.
-    SmallVector<IRMapping> perLaneMaps(kLanes);
+    SmallVector<IRMapping> perLaneMaps;
     for (int64_t lane = 0; lane < kLanes; ++lane)
-      for (Value v : op.getOperands()) {
-        auto it = laneTensors.find(v);
-        perLaneMaps[lane].map(v, it != laneTensors.end() ? it->second[lane]
-                                                         : laneValue(v, lane));
-      }
+      perLaneMaps.push_back(laneOperands(op, lane));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(emulated.getBody());
     for (IRMapping &m : perLaneMaps)
