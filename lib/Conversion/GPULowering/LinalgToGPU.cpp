@@ -707,10 +707,17 @@ LogicalResult lowerWarpMma(gpu::LaunchOp launch) {
         cTy.getShape() != ArrayRef<int64_t>{2, 2})
       return op.emitError("tfm-linalg-to-gpu: expected an m16n8k16 "
                           "nvgpu.mma.sync of f16 or bf16 into f32");
+    // A register is rebuilt from its two elements: an operand that is a
+    // whole loaded vector reshaped (a `vector.shape_cast`, which the LLVM
+    // conversion of kernels cannot lower when 2-D) then reads the load
+    // directly once canonicalised.
     auto registers = [&](Value m, int64_t n) {
       SmallVector<Value> regs;
       for (int64_t i = 0; i < n; ++i) {
-        Value reg = vector::ExtractOp::create(b, loc, m, ArrayRef<int64_t>{i});
+        Value reg = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, t),
+            ValueRange{vector::ExtractOp::create(b, loc, m, ArrayRef{i, 0l}),
+                       vector::ExtractOp::create(b, loc, m, ArrayRef{i, 1l})});
         if (t.isBF16())
           reg = vector::ExtractOp::create(
               b, loc,
