@@ -253,6 +253,7 @@ void mlir::tfm::buildTfmToCUDAPipeline(
                                                 : std::string(options.toolkit);
   OpPassManager &kernelPm = pm.nest<gpu::GPUModuleOp>();
   kernelPm.addPass(createStripDebugInfoPass());
+  kernelPm.addPass(tfm::createTfmGPULaunchBounds());
   kernelPm.addPass(tfm::createTfmGPUNativeMath());
   kernelPm.addPass(createConvertGpuOpsToNVVMOps());
   tfm::TfmGPUResolveLibdeviceOptions libdevice;

@@ -436,6 +436,32 @@ def TfmGPUNativeMath : Pass<"tfm-gpu-native-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TfmGPULaunchBounds : Pass<"tfm-gpu-launch-bounds", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Declare the occupancy the tensor-core kernels are built for";
+  let description = [{
+    A kernel whose warps keep `mma.sync` fragments in registers (the
+    tensor-core attention: Q's fragments, a key step's logits and the output
+    accumulator) needs about 160 to 250 registers a thread. Left alone,
+    ptxas picks the occupancy itself, and near 170 registers it may cap a
+    128-thread block at 168 (three blocks an SM) and spill the rest to local
+    memory, depending on the chip and the kernel's exact shape.
+
+    This pass gives every kernel (`gpu.func` with `kernel`) that contains
+    `nvvm.mma.sync` an explicit lower bound of `min-blocks-per-sm` resident
+    blocks (`nvvm.minctasm`, PTX's `.minnctapersm`), as CUDA's
+    `__launch_bounds__` would: with the default of 2 and blocks of 128
+    threads, ptxas may use up to 255 registers and does not trade spills for
+    a third block. A kernel that already declares a bound keeps it. Run on
+    kernel modules before `convert-gpu-to-nvvm`, which carries the attribute
+    to the LLVM function.
+  }];
+  let options = [
+    Option<"minBlocksPerSM", "min-blocks-per-sm", "unsigned", /*default=*/"2",
+           "Blocks of a tensor-core kernel that must fit on an SM at once">,
+  ];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+}
+
 def TfmGPUResolveLibdevice : Pass<"tfm-gpu-resolve-libdevice", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Replace libdevice calls that are one PTX instruction; reject the rest without libdevice";
   let description = [{
