@@ -9,7 +9,8 @@
 // whose 32 lanes are one warp (`tfm-linalg-to-gpu` maps the innermost
 // dimension to consecutive threads). A warp keeps its 16 query rows in
 // registers as `mma.sync.m16n8k16` A fragments and streams the visible keys
-// 64 at a time (16 for shaped attention), as FlashAttention-2 does:
+// 64 at a time (32 past head width 64 and for shaped attention), as
+// FlashAttention-2 does:
 //
 //   S = Q·Kᵀ (tensor cores, f32) -> scale, mask -> running row max and sum
 //   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
@@ -31,8 +32,24 @@
 //              a3 = A[g+8][2t+8..];
 //   B (16x8):  b0 = B[2t, 2t+1][g], b1 = B[2t+8, 2t+9][g];
 //   C (16x8):  c0, c1 = C[g][2t, 2t+1], c2, c3 = C[g+8][2t, 2t+1].
-// B of Q·Kᵀ is K's row (a key) read along the head width: two contiguous
-// elements. B of P·V is two value rows at one column: two 16-bit loads.
+//
+// Wide loads through permuted indices. A sum over k does not depend on the
+// order of k, and an output column may be computed in any tile as long as
+// it is stored where it belongs; the kernel picks both orders so that every
+// lane reads and writes contiguous runs:
+//  - Q·Kᵀ sums over the head width d. Lane t owns the d/4 head columns
+//    [t·d/4, (t+1)·d/4): contraction index 2t+e of k-step s is column
+//    t·d/4 + 4s + e, and 2t+8+e is t·d/4 + 4s + 2 + e. Q's rows and each
+//    key's row are then read as one d/4-wide vector a lane (a whole key row
+//    a quad), not as 2-element pairs.
+//  - P·V's B column n of output tile τ (of dv/8) is value column
+//    n·dv/8 + τ. B holds one column per lane, g, so a lane reads the dv/8
+//    contiguous columns [g·dv/8, (g+1)·dv/8) of each of its four key rows
+//    and takes b0, b1 of every tile from them, instead of loading each
+//    16-bit element on its own.
+//  - So the accumulator's c0, c1 of tile τ are output columns 2t·dv/8 + τ
+//    and (2t+1)·dv/8 + τ: a lane's results for a row are the contiguous
+//    columns [2t·dv/8, (2t+2)·dv/8), one vector store.
 //
 // No lane branches around the warp-wide mma.sync: rows past the sequence
 // end compute as the last row (their loads, causal limit and mask use the
@@ -56,6 +73,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -65,6 +83,10 @@ namespace {
 
 /// Query rows per warp (mma's M) and mma's K.
 constexpr int64_t kRows = 16, kK = 16;
+
+/// Value columns a lane reads at once from one key row: 16 bytes, the
+/// widest access.
+constexpr int64_t kValuePiece = 8;
 
 /// A 16x8 f32 accumulator fragment: c0..c3 of one lane.
 using Frag = std::array<Value, 4>;
@@ -95,13 +117,17 @@ struct WarpAttentionBuilder {
   Type elt, f32;
   bool bf16, causal, shaped;
   int64_t rep, d, dv;
-  /// Keys per step of the runtime key loop (a multiple of 16): 64, or 16
-  /// for shaped attention, whose second accumulator would otherwise spill
-  /// at head width 64 (sm_80).
+  /// Head columns of Q and K a lane reads (d / 4), and value columns of a
+  /// key row it reads (dv / 8, the number of output tiles).
+  int64_t kSpan, vSpan;
+  /// Keys per step of the runtime key loop (a multiple of 16): 64, or 32
+  /// for head widths over 64 and for shaped attention (its second
+  /// accumulator), whose logits, accumulators and loads would otherwise
+  /// spill past 255 registers (ptxas.test).
   int64_t keyStep;
   Value negInf, zero, scale;
   // Operands and the point's coordinates, set by build().
-  Value v, sq, skv, bi, head, vCol, quad, pairCol;
+  Value v, sq, skv, bi, head, vCol, quad, tig, pairCol;
   std::array<Value, 2> rows;
   /// Q as A fragments, one per 16 columns of the head.
   SmallVector<SmallVector<Value, 4>> qFrags;
@@ -113,10 +139,12 @@ struct WarpAttentionBuilder {
     bf16 = elt.isBF16();
     causal = op.getCausal();
     shaped = op.isShaped();
-    keyStep = shaped ? 16 : 64;
     rep = op.getNumHeads() / op.getKvHeads();
     d = op.getHeadDim();
     dv = op.getValueHeadDim();
+    keyStep = shaped || d > 64 ? 32 : 64;
+    kSpan = d / 4;
+    vSpan = dv / 8;
   }
 
   Value idx(int64_t v) { return indexConst(b, loc, v); }
@@ -127,13 +155,26 @@ struct WarpAttentionBuilder {
   }
   Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
 
-  /// The two contiguous elements of `t` ([B, S, width]) at [bi, row, col]:
-  /// one register of an mma operand.
-  Value pairAt(Value t, Value bi, Value row, Value col) {
+  /// The `n` contiguous elements of `t` ([lead, row, column]) at
+  /// [lead, row, col].
+  Value rowAt(Value t, Value lead, Value row, Value col, int64_t n) {
     Value pad = floatConst(b, loc, elt, 0.0);
-    return vector::TransferReadOp::create(b, loc, VectorType::get({2}, elt), t,
-                                          ValueRange{bi, row, col}, pad,
+    return vector::TransferReadOp::create(b, loc, VectorType::get({n}, elt), t,
+                                          ValueRange{lead, row, col}, pad,
                                           ArrayRef<bool>{true});
+  }
+
+  /// A vector<2N x T> as its N registers (vector<2 x T>) of mma operands.
+  SmallVector<Value> registers(Value vec) {
+    auto ty = cast<VectorType>(vec.getType());
+    auto regTy = VectorType::get({2}, ty.getElementType());
+    SmallVector<Value> regs;
+    for (int64_t i = 0; i < ty.getNumElements(); i += 2)
+      regs.push_back(vector::FromElementsOp::create(
+          b, loc, regTy,
+          ValueRange{vector::ExtractOp::create(b, loc, vec, ArrayRef{i}),
+                     vector::ExtractOp::create(b, loc, vec, ArrayRef{i + 1})}));
+    return regs;
   }
 
   /// Two f32 values rounded to 16 bits: one register of an mma operand.
@@ -200,8 +241,8 @@ struct WarpAttentionBuilder {
     skv = dimValue(b, loc, op.getKey(), 1);
     Value tiles = arith::CeilDivUIOp::create(b, loc, sq, idx(kRows));
     // The output with rows padded to whole tiles, as [B, tile, half, quad,
-    // head, 8-column group, lane in quad, 2]: a lane's stores are one slice
-    // of it (bufferized in place), and no row needs a guard.
+    // head, lane in quad, its dv / 4 columns]: a lane's stores are one
+    // slice of it (bufferized in place), and no row needs a guard.
     int64_t outTiles = dv / 8;
     int64_t heads = op.getNumHeads();
     SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(b, loc, q, 0),
@@ -209,9 +250,8 @@ struct WarpAttentionBuilder {
                                           b.getIndexAttr(2),
                                           b.getIndexAttr(8),
                                           b.getIndexAttr(heads),
-                                          b.getIndexAttr(outTiles),
                                           b.getIndexAttr(4),
-                                          b.getIndexAttr(2)};
+                                          b.getIndexAttr(2 * vSpan)};
     Value init = tensor::EmptyOp::create(b, loc, outSizes, elt);
     SmallVector<OpFoldResult> ubs = {
         getAsOpFoldResult(batch), b.getIndexAttr(hkv), b.getIndexAttr(rep),
@@ -225,7 +265,7 @@ struct WarpAttentionBuilder {
     Value g = ivs[1], r = ivs[2], tile = ivs[3], lane = ivs[4];
     head = add(mul(g, rep), r);
     quad = arith::DivUIOp::create(b, loc, lane, idx(4));
-    Value tig = arith::RemUIOp::create(b, loc, lane, idx(4));
+    tig = arith::RemUIOp::create(b, loc, lane, idx(4));
     pairCol = mul(tig, 2);
     Value lastRow = arith::SubIOp::create(b, loc, sq, idx(1));
     Value row0 = mul(tile, kRows);
@@ -236,12 +276,15 @@ struct WarpAttentionBuilder {
     Value qCol = mul(head, d);
     vCol = mul(g, dv);
 
-    for (int64_t c = 0; c < d; c += kK) {
-      Value lo = add(add(qCol, c), pairCol), hi = add(lo, 8);
-      qFrags.push_back({pairAt(q, bi, rows[0], lo), pairAt(q, bi, rows[1], lo),
-                        pairAt(q, bi, rows[0], hi),
-                        pairAt(q, bi, rows[1], hi)});
-    }
+    // Q's A fragments: k-step s takes registers 2s and 2s + 1 of the lane's
+    // span of each of its rows.
+    Value qLane = add(qCol, mul(tig, kSpan));
+    std::array<SmallVector<Value>, 2> qRegs = {
+        registers(rowAt(q, bi, rows[0], qLane, kSpan)),
+        registers(rowAt(q, bi, rows[1], qLane, kSpan))};
+    for (int64_t s = 0; s < d / kK; ++s)
+      qFrags.push_back({qRegs[0][2 * s], qRegs[1][2 * s], qRegs[0][2 * s + 1],
+                        qRegs[1][2 * s + 1]});
 
     // Keys the warp's rows can see: key j is visible to row i iff
     // j <= i + Skv - Sq (causal), so the last row bounds the loop.
@@ -298,14 +341,14 @@ struct WarpAttentionBuilder {
     // out = acc / sum (the sum over the quad); a row that saw no key gives
     // zeros.
     Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {bi,   tile,   idx(0), quad,
-                                         head, idx(0), tig,    idx(0)};
+    SmallVector<OpFoldResult> offsets = {bi,   tile, idx(0), quad,
+                                         head, tig,  idx(0)};
     SmallVector<OpFoldResult> sizes = {
-        b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(2),
-        b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(outTiles),
-        b.getIndexAttr(1), b.getIndexAttr(2)};
-    SmallVector<OpFoldResult> strides(8, b.getIndexAttr(1));
-    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, outTiles, 1, 2}, elt);
+        b.getIndexAttr(1),        b.getIndexAttr(1), b.getIndexAttr(2),
+        b.getIndexAttr(1),        b.getIndexAttr(1), b.getIndexAttr(1),
+        b.getIndexAttr(2 * vSpan)};
+    SmallVector<OpFoldResult> strides(7, b.getIndexAttr(1));
+    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, 1, 2 * vSpan}, elt);
     Value slice = tensor::ExtractSliceOp::create(b, loc, sliceTy, shared,
                                                  offsets, sizes, strides);
     // Shaped attention's per-head coefficients.
@@ -328,16 +371,18 @@ struct WarpAttentionBuilder {
                                             floatConst(b, loc, f32, 1.0), sum);
       // (C·V)[i] is the mean of the value rows row i saw: i + 1 of them
       // when causal, Skv otherwise.
-      Value count;
-      if (shaped)
+      // The lane's columns of the row: element e·dv/8 + τ is c(2·half + e)
+      // of tile τ.
+      Value count, self;
+      if (shaped) {
         count = castScalar(b, loc, causal ? add(rows[half], 1) : skv, f32);
+        self = arith::ExtFOp::create(b, loc, VectorType::get({2 * vSpan}, f32),
+                                     rowAt(v, bi, rows[half],
+                                           add(vCol, mul(tig, 2 * vSpan)),
+                                           2 * vSpan));
+      }
+      SmallVector<Value> outs(2 * vSpan);
       for (int64_t t = 0; t < outTiles; ++t) {
-        Value self;
-        if (shaped)
-          self = arith::ExtFOp::create(
-              b, loc, VectorType::get({2}, f32),
-              pairAt(v, bi, rows[half], add(add(vCol, t * 8), pairCol)));
-        SmallVector<Value> pair;
         for (int64_t e = 0; e < 2; ++e) {
           int64_t at = 4 + t * 4 + half * 2 + e;
           Value o = arith::DivFOp::create(b, loc, loop.getResult(at), denom);
@@ -345,24 +390,23 @@ struct WarpAttentionBuilder {
             // β·softmax·V + α·V[i] − γ·mean.
             Value mean = arith::DivFOp::create(
                 b, loc, loop.getResult(at + outTiles * 4), count);
-            Value vi =
-                vector::ExtractOp::create(b, loc, self, ArrayRef<int64_t>{e});
+            Value vi = vector::ExtractOp::create(b, loc, self,
+                                                 ArrayRef{e * vSpan + t});
             o = math::FmaOp::create(b, loc, alpha, vi,
                                     arith::MulFOp::create(b, loc, beta, o));
             o = arith::SubFOp::create(
                 b, loc, o, arith::MulFOp::create(b, loc, gamma, mean));
           }
-          pair.push_back(arith::TruncFOp::create(b, loc, elt, o));
+          outs[e * vSpan + t] = arith::TruncFOp::create(b, loc, elt, o);
         }
-        Value vec = vector::FromElementsOp::create(
-            b, loc, VectorType::get({2}, elt), pair);
-        SmallVector<Value> at(8, idx(0));
-        at[2] = idx(half);
-        at[5] = idx(t);
-        slice = vector::TransferWriteOp::create(b, loc, vec, slice, at,
-                                                ArrayRef<bool>{true})
-                    .getResult();
       }
+      Value vec = vector::FromElementsOp::create(
+          b, loc, VectorType::get({2 * vSpan}, elt), outs);
+      SmallVector<Value> at(7, idx(0));
+      at[2] = idx(half);
+      slice = vector::TransferWriteOp::create(b, loc, vec, slice, at,
+                                              ArrayRef<bool>{true})
+                  .getResult();
     }
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, loc, slice, shared, offsets, sizes,
@@ -372,7 +416,7 @@ struct WarpAttentionBuilder {
     b.setInsertionPointAfter(forall);
     Value merged = tensor::CollapseShapeOp::create(
         b, loc, forall.getResult(0),
-        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5, 6, 7}});
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5, 6}});
     SmallVector<OpFoldResult> resultSizes = {tensor::getMixedSize(b, loc, q, 0),
                                              tensor::getMixedSize(b, loc, q, 1),
                                              b.getIndexAttr(heads * dv)};
@@ -393,14 +437,13 @@ struct WarpAttentionBuilder {
     SmallVector<std::array<Value, 4>> seen(keyTiles);
     for (int64_t t = 0; t < keyTiles; ++t) {
       Value key = min(add(add(k0, t * 8), quad), src.last);
+      // The key's row, the lane's span of it: k-step s takes registers 2s
+      // and 2s + 1, like Q.
+      SmallVector<Value> kRegs = registers(
+          rowAt(src.k, src.lead, key, add(src.kCol, mul(tig, kSpan)), kSpan));
       Frag c = {zero, zero, zero, zero};
-      for (int64_t ks = 0; ks < d / kK; ++ks) {
-        Value lo = add(add(src.kCol, ks * kK), pairCol);
-        c = mma(qFrags[ks],
-                {pairAt(src.k, src.lead, key, lo),
-                 pairAt(src.k, src.lead, key, add(lo, 8))},
-                c);
-      }
+      for (int64_t ks = 0; ks < d / kK; ++ks)
+        c = mma(qFrags[ks], {kRegs[2 * ks], kRegs[2 * ks + 1]}, c);
       for (int64_t e = 0; e < 4; ++e) {
         Value x = arith::MulFOp::create(b, loc, c[e], scale);
         Value row = rows[e / 2];
@@ -477,16 +520,25 @@ struct WarpAttentionBuilder {
               std::pair(sHi[0], sHi[1]), std::pair(sHi[2], sHi[3])})
           u.push_back(pack(indicator(x), indicator(y)));
       }
+      // The lane's key rows (2t, 2t + 1, 2t + 8, 2t + 9 of the chunk), each
+      // read at the value columns [g·dv/8, (g+1)·dv/8), a piece at a time:
+      // tile τ's B column g is column τ of that span.
       Value key = add(add(k0, c * kK), pairCol);
+      Value col = add(src.vCol, mul(quad, vSpan));
       std::array<Value, 4> keyRows;
       for (int64_t i = 0; i < 4; ++i)
         keyRows[i] = min(add(key, (i / 2) * 8 + i % 2), src.last);
+      int64_t piece = std::gcd(vSpan, kValuePiece);
+      std::array<Value, 4> valueRows;
       for (int64_t t = 0; t < outTiles; ++t) {
-        Value col = add(add(src.vCol, t * 8), quad);
-        SmallVector<Value, 4> vals;
-        for (Value kr : keyRows)
-          vals.push_back(tensor::ExtractOp::create(
-              b, loc, src.v, ValueRange{src.lead, kr, col}));
+        if (t % piece == 0)
+          for (int64_t i = 0; i < 4; ++i)
+            valueRows[i] =
+                rowAt(src.v, src.lead, keyRows[i], add(col, t), piece);
+        std::array<Value, 4> vals;
+        for (int64_t i = 0; i < 4; ++i)
+          vals[i] = vector::ExtractOp::create(b, loc, valueRows[i],
+                                              ArrayRef{t % piece});
         Value b0 = vector::FromElementsOp::create(
             b, loc, VectorType::get({2}, elt), ValueRange{vals[0], vals[1]});
         Value b1 = vector::FromElementsOp::create(

@@ -16,7 +16,7 @@ namespace lowering {
 
 /// True if `op` can run as warps of mma.sync: bf16 or f16 operands, static
 /// head widths that are multiples of 16 and at most 128 (the value head at
-/// most 64 for shaped attention), no bias slots.
+/// most 64 for shaped attention), with or without bias slots.
 bool canUseWarpAttention(AttentionOp op);
 
 /// Builds the warp-level `scf.forall` computing `op` (see WarpAttention.cpp)

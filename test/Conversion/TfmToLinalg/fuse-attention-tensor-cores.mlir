@@ -5,9 +5,11 @@
 // dynamic batch and sequences: one forall over (batch, kv head, head in
 // group, 16-row tile, lane); lane = 4·quad + t. The lane's rows are
 // tile·16 + quad and + 8, clamped to the last row for loads and the causal
-// limit; Q is read once as A fragments (two contiguous elements at column
-// head·32 + 16·c + 2t, and + 8); the key loop runs to the warp's last
-// visible key in steps of 64 keys.
+// limit. The head width is summed in a permuted order so that lane t reads
+// the d/4 = 8 contiguous columns head·32 + 8t of each row (one read of Q a
+// row, one of K a key): k-step s takes elements 4s, 4s + 1 (contraction
+// 2t, 2t + 1) and 4s + 2, 4s + 3 (2t + 8, 2t + 9). The key loop runs to
+// the warp's last visible key in steps of 64 keys.
 // CHECK-LABEL: func.func @gqa_causal_bf16
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.176776692 : f32
@@ -15,7 +17,7 @@
 // CHECK-DAG: %[[SQ:.*]] = tensor.dim %arg0, %c1
 // CHECK-DAG: %[[SKV:.*]] = tensor.dim %arg1, %c1
 // CHECK: %[[TILES:.*]] = arith.ceildivui %[[SQ]], %c16
-// CHECK: %[[INIT:.*]] = tensor.empty(%[[B]], %[[TILES]]) : tensor<?x?x2x8x4x2x4x2xbf16>
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[B]], %[[TILES]]) : tensor<?x?x2x8x4x4x4xbf16>
 // CHECK: scf.forall (%[[BI:.*]], %[[G:.*]], %[[R:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (%[[B]], 2, 2, %[[TILES]], 32) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[GR:.*]] = arith.muli %[[G]], %c2
 // CHECK: %[[HEAD:.*]] = arith.addi %[[GR]], %[[R]]
@@ -30,12 +32,11 @@
 // CHECK: %[[BROW:.*]] = arith.minsi %[[ROWB]], %[[LASTROW]]
 // CHECK: %[[QCOL:.*]] = arith.muli %[[HEAD]], %c32
 // CHECK: %[[VCOL:.*]] = arith.muli %[[G]], %c16
-// CHECK: %[[Q0:.*]] = arith.addi %[[QCOL]], %[[PAIR]]
-// CHECK: %[[Q0HI:.*]] = arith.addi %[[Q0]], %c8
-// CHECK: vector.transfer_read %arg0[%[[BI]], %[[A]], %[[Q0]]], {{.*}} : tensor<?x?x128xbf16>, vector<2xbf16>
-// CHECK: vector.transfer_read %arg0[%[[BI]], %[[BROW]], %[[Q0]]]
-// CHECK: vector.transfer_read %arg0[%[[BI]], %[[A]], %[[Q0HI]]]
-// CHECK: vector.transfer_read %arg0[%[[BI]], %[[BROW]], %[[Q0HI]]]
+// CHECK: %[[SPAN:.*]] = arith.muli %[[T]], %c8
+// CHECK: %[[QLANE:.*]] = arith.addi %[[QCOL]], %[[SPAN]]
+// CHECK: %[[QA:.*]] = vector.transfer_read %arg0[%[[BI]], %[[A]], %[[QLANE]]], {{.*}} : tensor<?x?x128xbf16>, vector<8xbf16>
+// CHECK-COUNT-8: vector.extract %[[QA]][{{[0-7]}}]
+// CHECK: %[[QB:.*]] = vector.transfer_read %arg0[%[[BI]], %[[BROW]], %[[QLANE]]], {{.*}} : tensor<?x?x128xbf16>, vector<8xbf16>
 // CHECK: %[[LAST:.*]] = arith.addi %[[ROW0]], %c15
 // CHECK: %[[LASTV:.*]] = arith.minsi %[[LAST]], %[[LASTROW]]
 // CHECK: %[[L0:.*]] = arith.addi %[[LASTV]], %[[SKV]]
@@ -46,13 +47,20 @@
 // CHECK: %[[KCOL:.*]] = arith.muli %[[G]], %c32
 // CHECK: %[[LASTKEY:.*]] = arith.subi %[[SKV]], %c1
 // CHECK: %[[LOOP:.*]]:12 = scf.for %[[K0:.*]] = %c0 to %[[KEYS]] step %c64 iter_args(%[[MA:.*]] = %[[NEGINF]], %[[MB:.*]] = %[[NEGINF]], %[[SA:.*]] = %cst{{.*}}, %[[SB:.*]] = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
-// S = Q·Kᵀ: B fragments are two contiguous elements of key k0 + quad
-// (clamped), columns kv head·32 + 2t and + 8.
+// S = Q·Kᵀ: B fragments come from one read of key k0 + quad (clamped) at
+// the lane's span, kv head·32 + 8t; A fragments of k-step 0 are elements
+// 0, 1 of rows A and B, then 2, 3 of both.
 // CHECK: %[[KEY:.*]] = arith.addi %[[K0]], %[[QUAD]]
 // CHECK: %[[KEYC:.*]] = arith.minsi %[[KEY]], %[[LASTKEY]]
-// CHECK: %[[K0COL:.*]] = arith.addi %[[KCOL]], %[[PAIR]]
-// CHECK: vector.transfer_read %arg1[%[[BI]], %[[KEYC]], %[[K0COL]]]
-// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: %[[KLANE:.*]] = arith.addi %[[KCOL]], %[[SPAN]]
+// CHECK: %[[KROW:.*]] = vector.transfer_read %arg1[%[[BI]], %[[KEYC]], %[[KLANE]]], {{.*}} : tensor<?x?x64xbf16>, vector<8xbf16>
+// CHECK-DAG: %[[K0E:.*]] = vector.extract %[[KROW]][0]
+// CHECK-DAG: %[[K1E:.*]] = vector.extract %[[KROW]][1]
+// CHECK-DAG: %[[K2E:.*]] = vector.extract %[[KROW]][2]
+// CHECK-DAG: %[[K3E:.*]] = vector.extract %[[KROW]][3]
+// CHECK: %[[BFRAG:.*]] = vector.from_elements %[[K0E]], %[[K1E]], %[[K2E]], %[[K3E]] : vector<2x2xbf16>
+// CHECK: %[[AFRAG:.*]] = vector.from_elements %[[QA0:.*]], %[[QA1:.*]], %[[QB0:.*]], %[[QB1:.*]], %[[QA2:.*]], %[[QA3:.*]], %[[QB2:.*]], %[[QB3:.*]] : vector<4x2xbf16>
+// CHECK: nvgpu.mma.sync(%[[AFRAG]], %[[BFRAG]], %{{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: %[[S:.*]] = nvgpu.mma.sync
 // Element c0: row A, key k0 + 2t; visible iff a real key and causally
 // visible (key <= row + Skv - Sq), scaled, else -inf.
@@ -71,21 +79,48 @@
 // CHECK: arith.maximumf
 // CHECK: gpu.shuffle xor %{{.*}}, %c2_i32, %c32_i32 : f32
 // CHECK: math.exp
-// P·V: four 16-key chunks by two 8-column tiles; V's B fragment is keys
-// k0 + 16c + 2t, + 1, + 8, + 9 at column kv head·16 + 8n + quad.
+// P·V: four 16-key chunks by two 8-column tiles. Output column n of tile
+// τ is value column 2n + τ, so a lane reads its key rows (k0 + 16c + 2t,
+// + 1, + 8, + 9) once each at the two columns kv head·16 + 2·quad, and
+// tile τ's B fragment takes element τ of the four.
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
-// CHECK: tensor.extract %arg2[%[[BI]]
-// CHECK-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: %[[QSPAN:.*]] = arith.muli %[[QUAD]], %c2
+// CHECK: %[[VLANE:.*]] = arith.addi %[[VCOL]], %[[QSPAN]]
+// CHECK: %[[V0:.*]] = vector.transfer_read %arg2[%[[BI]], %{{.*}}, %[[VLANE]]], {{.*}} : tensor<?x?x32xbf16>, vector<2xbf16>
+// CHECK: %[[V1:.*]] = vector.transfer_read %arg2[%[[BI]], %{{.*}}, %[[VLANE]]]
+// CHECK: %[[V2:.*]] = vector.transfer_read %arg2[%[[BI]], %{{.*}}, %[[VLANE]]]
+// CHECK: %[[V3:.*]] = vector.transfer_read %arg2[%[[BI]], %{{.*}}, %[[VLANE]]]
+// CHECK-DAG: %[[V0T0:.*]] = vector.extract %[[V0]][0]
+// CHECK-DAG: %[[V1T0:.*]] = vector.extract %[[V1]][0]
+// CHECK-DAG: %[[V2T0:.*]] = vector.extract %[[V2]][0]
+// CHECK-DAG: %[[V3T0:.*]] = vector.extract %[[V3]][0]
+// CHECK: %[[VB0:.*]] = vector.from_elements %[[V0T0]], %[[V1T0]], %[[V2T0]], %[[V3T0]] : vector<2x2xbf16>
+// CHECK: nvgpu.mma.sync(%{{.*}}, %[[VB0]], %{{.*}})
+// CHECK-DAG: %[[V0T1:.*]] = vector.extract %[[V0]][1]
+// CHECK-DAG: %[[V3T1:.*]] = vector.extract %[[V3]][1]
+// CHECK: vector.from_elements %[[V0T1]], %{{.*}}, %{{.*}}, %[[V3T1]] : vector<2x2xbf16>
+// CHECK-COUNT-7: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: scf.yield
 // The sums are reduced over the quad; out = acc / sum (1 where no key was
-// seen), stored as pairs into the lane's slice of the padded output.
-// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], 0, %[[T]], 0] [1, 1, 2, 1, 1, 2, 1, 2]
+// seen). A row's results are the lane's 4 contiguous columns 4t.. of the
+// head: element e·2 + τ is c(e) of tile τ, one store a row into the
+// lane's slice of the padded output.
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], %[[T]], 0] [1, 1, 2, 1, 1, 1, 4]
 // CHECK: gpu.shuffle xor %[[LOOP]]#2, %c1_i32
-// CHECK: arith.divf %[[LOOP]]#4,
-// CHECK: vector.transfer_write %{{.*}}, %[[SLICE]][%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0]
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], 0, %[[T]], 0] [1, 1, 2, 1, 1, 2, 1, 2]
-// CHECK: %[[MERGED:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5, 6, 7]] : tensor<?x?x2x8x4x2x4x2xbf16> into tensor<?x?x64xbf16>
+// CHECK: %[[O0:.*]] = arith.divf %[[LOOP]]#4,
+// CHECK: %[[O0H:.*]] = arith.truncf %[[O0]]
+// CHECK: %[[O1:.*]] = arith.divf %[[LOOP]]#5,
+// CHECK: %[[O1H:.*]] = arith.truncf %[[O1]]
+// CHECK: %[[O4:.*]] = arith.divf %[[LOOP]]#8,
+// CHECK: %[[O4H:.*]] = arith.truncf %[[O4]]
+// CHECK: %[[O5:.*]] = arith.divf %[[LOOP]]#9,
+// CHECK: %[[O5H:.*]] = arith.truncf %[[O5]]
+// CHECK: %[[ROWOUT:.*]] = vector.from_elements %[[O0H]], %[[O4H]], %[[O1H]], %[[O5H]] : vector<4xbf16>
+// CHECK: vector.transfer_write %[[ROWOUT]], %[[SLICE]][%c0, %c0, %c0, %c0, %c0, %c0, %c0]
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%c0, %c0, %c1, %c0, %c0, %c0, %c0]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], %[[T]], 0] [1, 1, 2, 1, 1, 1, 4]
+// CHECK: %[[MERGED:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5, 6]] : tensor<?x?x2x8x4x4x4xbf16> into tensor<?x?x64xbf16>
 // CHECK: %[[RES:.*]] = tensor.extract_slice %[[MERGED]][0, 0, 0] [%[[B]], %[[SQ]], 64] [1, 1, 1]
 // CHECK: return %[[RES]]
 // SIMT-LABEL: func.func @gqa_causal_bf16
@@ -104,13 +139,13 @@ func.func @gqa_causal_bf16(%q: tensor<?x?x128xbf16>, %k: tensor<?x?x64xbf16>, %v
 // give a static padded output (37 rows -> 3 tiles of 16), and the key loop
 // (one step of 64) folds away.
 // CHECK-LABEL: func.func @mask_f16
-// CHECK: tensor.empty() : tensor<2x3x2x8x2x2x4x2xf16>
+// CHECK: tensor.empty() : tensor<2x3x2x8x2x4x4xf16>
 // CHECK: scf.forall {{.*}} in (2, 2, 3, 32)
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: %[[BIT:.*]] = tensor.extract %arg3[%{{.*}}, %c0, %c0, %{{.*}}] : tensor<2x1x1x37xi1>
 // CHECK: %[[VIS:.*]] = arith.andi %{{.*}}, %[[BIT]]
 // CHECK: arith.select %[[VIS]]
-// CHECK: tensor.collapse_shape {{.*}} : tensor<2x3x2x8x2x2x4x2xf16> into tensor<2x48x32xf16>
+// CHECK: tensor.collapse_shape {{.*}} : tensor<2x3x2x8x2x4x4xf16> into tensor<2x48x32xf16>
 // CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [2, 37, 32] [1, 1, 1] : tensor<2x48x32xf16> to tensor<2x37x32xf16>
 func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor<2x37x32xf16>, %m: tensor<2x1x1x37xi1>) -> tensor<2x37x32xf16> {
   %o = tfm.attention %q, %k, %v mask(%m) {num_heads = 2 : i64}
@@ -120,7 +155,7 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 
 // -----
 
-// Shaped attention (2 heads of 32, causal): 16 keys a step; besides P·V,
+// Shaped attention (2 heads of 32, causal): 32 keys a step; besides P·V,
 // U·V sums the value rows each row streams (U: 1 where the key is real and
 // causally visible, in P's fragment layout), a second set of accumulators.
 // The output is α·V[i] + β·(acc / sum) − γ·(C·V sum / (i + 1)), the
@@ -133,13 +168,13 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 // CHECK-DAG: %[[ALPHA:.*]] = arith.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
 // CHECK: scf.forall (%[[BI:.*]], %[[HEAD:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (2, 2, %{{.*}}, 32)
 // CHECK: %[[ROWA:.*]] = arith.minsi
-// CHECK: %[[LOOP:.*]]:36 = scf.for {{.*}} step %c16 iter_args
+// CHECK: %[[LOOP:.*]]:36 = scf.for {{.*}} step %c32 iter_args
 // CHECK-COUNT-2: nvgpu.mma.sync
 // CHECK: %[[SEEN:.*]] = arith.andi
 // CHECK: arith.select %[[SEEN]], %{{.*}}, %{{.*}} : f32
-// CHECK-COUNT-2: nvgpu.mma.sync
+// CHECK-COUNT-6: nvgpu.mma.sync
 // CHECK: arith.select %[[SEEN]], %[[ONE]], %[[ZERO]] : f32
-// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-COUNT-16: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: scf.yield
 // CHECK-DAG: %[[A:.*]] = tensor.extract %[[ALPHA]][%[[HEAD]]]
@@ -148,7 +183,7 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 // CHECK: %[[COUNT:.*]] = arith.addi %[[ROWA]], %c1
 // CHECK: %[[N:.*]] = arith.index_cast %[[COUNT]]
 // CHECK: %[[NF:.*]] = arith.sitofp %[[N]]
-// CHECK: %[[SELF:.*]] = arith.extf %{{.*}} : vector<2xbf16> to vector<2xf32>
+// CHECK: %[[SELF:.*]] = arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
 // CHECK: %[[SOFT:.*]] = arith.divf %[[LOOP]]#4, %[[SUM:.*]] : f32
 // CHECK: %[[MEAN:.*]] = arith.divf %[[LOOP]]#20, %[[NF]] : f32
 // CHECK: %[[V0:.*]] = vector.extract %[[SELF]][0]
@@ -177,7 +212,7 @@ func.func @shaped(%q: tensor<2x?x64xbf16>) -> tensor<2x?x64xbf16> {
 // CHECK: %[[SK:.*]] = vector.transfer_read %[[KB]][%[[G]], %{{.*}}, %{{.*}}]
 // CHECK: nvgpu.mma.sync
 // CHECK: arith.cmpi slt, %{{.*}}, %c20 : index
-// CHECK: tensor.extract %[[VB]][%[[G]], %{{.*}}, %{{.*}}] : tensor<2x20x32xbf16>
+// CHECK: vector.transfer_read %[[VB]][%[[G]], %{{.*}}, %{{.*}}], {{.*}} : tensor<2x20x32xbf16>, vector<4xbf16>
 // CHECK: scf.yield
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c64 iter_args(%{{.*}} = %[[SLOTS]]#0, %{{.*}} = %[[SLOTS]]#1
 func.func @slots(%q: tensor<2x32x64xbf16>, %kb: tensor<2x20x32xbf16>, %vb: tensor<2x20x32xbf16>) -> tensor<2x32x64xbf16> {

@@ -650,9 +650,13 @@ add("f16_attn_mma_causal_blind_dyn_sq21_skv5", _attn_case(B=1, Sq=21, Skv=5, H=2
 add("f16_attn_mma_dyn_gqa_causal", _attn_case(B=2, Sq=18, Skv=18, H=4, Hkv=2, D=16, causal=True, dtype=F16,
                                               dyn_q=(0, 1), dyn_kv=(0, 1)))
 add("f16_attn_mma_d128_causal", _attn_case(B=1, Sq=18, H=2, D=128, causal=True, dtype=F16))
+# Head widths whose lane spans are not powers of two: Q·Kᵀ reads 24 head
+# columns a lane (d = 96), P·V 6 value columns a key row (dv = 48).
+add("f16_attn_mma_cross_d96_dv48", _attn_case(B=2, Sq=20, Skv=45, H=2, D=96, Dv=48, dtype=F16))
 # The last row's last visible key opens a new key step (row 64 of 65 in
-# 64-key steps; row 32 of 33 in shaped attention's 16-key steps), and the
-# mask leaves that row only that key: a step too few shows as a zero row.
+# 64-key steps; row 32 of 33 in the 32-key steps of head widths over 64 and
+# of shaped attention), and the mask leaves that row only that key: a step
+# too few shows as a zero row.
 def _only_last_key(mv):
     mv = mv.copy()
     mv[:, :, -1, :] = False
@@ -663,6 +667,10 @@ def _only_last_key(mv):
 add("f16_attn_mma_causal_sq65_step_edge", _attn_case(B=1, Sq=65, H=2, D=16, causal=True, dtype=F16,
                                                      mask=("boolblind", ("B", "H", "Sq", "Skv"), _only_last_key),
                                                      blind=True))
+add("f16_attn_mma_d128_causal_sq33_step_edge", _attn_case(B=1, Sq=33, H=1, D=128, causal=True, dtype=F16,
+                                                          mask=("boolblind", ("B", "H", "Sq", "Skv"),
+                                                                _only_last_key),
+                                                          blind=True))
 add("f16_attn_mma_scale_negative_d64", _attn_case(B=1, Sq=9, Skv=66, H=2, D=64, scale=-0.2, dtype=F16))
 # Bias slots on tensor cores: a first loop over the slots (16 a step), then
 # the keys; more slots than one step, GQA, masks that hide every key of a
@@ -675,7 +683,7 @@ add("f16_attn_mma_bias_p2_masked_rows_dyn", _attn_case(B=2, H=4, Sq=18, D=16, dt
                                                        dyn_q=(1,), dyn_kv=(1,),
                                                        mask=("boolblind", ("B", "H", "Sq", "Skv"),
                                                              _blind_rows)))
-# Shaped attention on tensor cores (C·V as a second accumulator, 16 keys a
+# Shaped attention on tensor cores (C·V as a second accumulator, 32 keys a
 # step): causal over several steps and a padded tile, non-causal with
 # dynamic sequences, and a mask (which C·V ignores).
 add("f16_attn_mma_shaped_causal_sq37", _attn_case(B=2, Sq=37, H=2, D=32, causal=True, dtype=F16,
