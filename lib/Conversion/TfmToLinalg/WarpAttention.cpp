@@ -16,6 +16,11 @@
 //   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
 //   (tensor cores; P's accumulator fragments are the A fragments of P·V).
 //
+// The key loop is split in two: first the steps that every row of the
+// warp sees whole (real keys, causally visible to its first row), which
+// need no per-logit visibility test (a mask still applies), then the rest,
+// with the tests.
+//
 // Bias slots (kv_bias, Sun et al.'s explicit attention bias) are a first
 // key loop over the slots, 16 at a time, read from the kv head's slot rows
 // and hidden only by bias_mask; the runtime keys follow with the same
@@ -302,12 +307,16 @@ struct WarpAttentionBuilder {
     SmallVector<Value> state = {negInf, negInf, zero, zero};
     for (int64_t i = 0; i < outTiles * 4 * (shaped ? 2 : 1); ++i)
       state.push_back(zero);
-    auto streamKeys = [&](const KeySource &src, Value end) {
-      return scf::ForOp::create(
-          b, loc, idx(0), end, idx(src.width), state,
-          [&](OpBuilder &, Location, Value k0, ValueRange iter) {
-            scf::YieldOp::create(b, loc, step(k0, iter, src));
-          });
+    // Steps [begin, end) of `src`; `full` steps need no visibility test.
+    auto streamKeys = [&](const KeySource &src, Value begin, Value end,
+                          bool full) {
+      state = SmallVector<Value>(
+          scf::ForOp::create(
+              b, loc, begin, end, idx(src.width), state,
+              [&](OpBuilder &, Location, Value k0, ValueRange iter) {
+                scf::YieldOp::create(b, loc, step(k0, iter, src, full));
+              })
+              .getResults());
     };
     // The bias slots first (visible to every row unless bias_mask hides
     // them), 16 at a time: there are few.
@@ -324,7 +333,7 @@ struct WarpAttentionBuilder {
                     op.getBiasMask(),
                     /*causal=*/false,
                     /*width=*/kK};
-      state = SmallVector<Value>(streamKeys(src, slots).getResults());
+      streamKeys(src, idx(0), slots, /*full=*/false);
     }
     KeySource runtimeKeys{op.getKey(),
                           v,
@@ -336,7 +345,23 @@ struct WarpAttentionBuilder {
                           op.getMask(),
                           causal,
                           keyStep};
-    auto loop = streamKeys(runtimeKeys, keys);
+    // The leading steps every row of the tile sees whole (all real keys,
+    // all causally visible to its first row, so to every row): key steps
+    // up to min(Skv, row0 + Skv - Sq + 1), rounded down to whole steps.
+    // They skip the per-element visibility tests; the steps after them
+    // (the diagonal, the last partial step) keep them.
+    Value fullKeys = skv;
+    if (causal)
+      fullKeys = min(
+          fullKeys,
+          arith::MaxSIOp::create(
+              b, loc, add(arith::SubIOp::create(b, loc, add(row0, skv), sq), 1),
+              idx(0)));
+    Value fullEnd =
+        mul(arith::DivUIOp::create(b, loc, fullKeys, idx(keyStep)), keyStep);
+    streamKeys(runtimeKeys, idx(0), fullEnd, /*full=*/true);
+    streamKeys(runtimeKeys, fullEnd, keys, /*full=*/false);
+    ValueRange loop = state;
 
     // out = acc / sum (the sum over the quad); a row that saw no key gives
     // zeros.
@@ -364,7 +389,7 @@ struct WarpAttentionBuilder {
       gamma = coeff(*op.getGamma());
     }
     for (int64_t half = 0; half < 2; ++half) {
-      Value sum = quadReduce(loop.getResult(2 + half), /*isMax=*/false);
+      Value sum = quadReduce(loop[2 + half], /*isMax=*/false);
       Value empty =
           arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
       Value denom = arith::SelectOp::create(b, loc, empty,
@@ -385,11 +410,11 @@ struct WarpAttentionBuilder {
       for (int64_t t = 0; t < outTiles; ++t) {
         for (int64_t e = 0; e < 2; ++e) {
           int64_t at = 4 + t * 4 + half * 2 + e;
-          Value o = arith::DivFOp::create(b, loc, loop.getResult(at), denom);
+          Value o = arith::DivFOp::create(b, loc, loop[at], denom);
           if (shaped) {
             // β·softmax·V + α·V[i] − γ·mean.
-            Value mean = arith::DivFOp::create(
-                b, loc, loop.getResult(at + outTiles * 4), count);
+            Value mean =
+                arith::DivFOp::create(b, loc, loop[at + outTiles * 4], count);
             Value vi = vector::ExtractOp::create(b, loc, self,
                                                  ArrayRef{e * vSpan + t});
             o = math::FmaOp::create(b, loc, alpha, vi,
@@ -427,16 +452,21 @@ struct WarpAttentionBuilder {
 
   /// One step of a key loop: keys [k0, k0 + src.width) of `src` folded
   /// into the state (max A, max B, sum A, sum B, accumulator fragments,
-  /// then those of C·V for shaped attention).
-  SmallVector<Value> step(Value k0, ValueRange iter, const KeySource &src) {
+  /// then those of C·V for shaped attention). A `full` step's keys are all
+  /// real and causally visible to every row: only a mask can hide them.
+  SmallVector<Value> step(Value k0, ValueRange iter, const KeySource &src,
+                          bool full) {
+    // A key index to read at: clamped to the last key unless all are real.
+    auto keyAt = [&](Value j) { return full ? j : min(j, src.last); };
     int64_t keyTiles = src.width / 8;
     // S = Q·Kᵀ for tiles of eight keys, scaled.
     SmallVector<Frag> s(keyTiles);
     // Whether the row streams the key at all (a real key, causally
-    // visible), before any mask: shaped attention's C·V counts these.
+    // visible), before any mask: shaped attention's C·V counts these. Null
+    // in a full step: always.
     SmallVector<std::array<Value, 4>> seen(keyTiles);
     for (int64_t t = 0; t < keyTiles; ++t) {
-      Value key = min(add(add(k0, t * 8), quad), src.last);
+      Value key = keyAt(add(add(k0, t * 8), quad));
       // The key's row, the lane's span of it: k-step s takes registers 2s
       // and 2s + 1, like Q.
       SmallVector<Value> kRegs = registers(
@@ -449,9 +479,11 @@ struct WarpAttentionBuilder {
         Value row = rows[e / 2];
         Value j = add(add(add(k0, t * 8), pairCol), e % 2);
         // Visible: a real key, causally visible, and not masked out.
-        Value vis = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, j,
-                                          src.count);
-        if (src.causal) {
+        Value vis;
+        if (!full)
+          vis = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, j,
+                                      src.count);
+        if (!full && src.causal) {
           Value limit = arith::SubIOp::create(b, loc, add(row, skv), sq);
           vis = arith::AndIOp::create(
               b, loc, vis,
@@ -460,14 +492,14 @@ struct WarpAttentionBuilder {
         }
         seen[t][e] = vis;
         if (src.mask) {
-          Value m = readAttentionMask(b, loc, src.mask,
-                                      {bi, head, row, min(j, src.last)});
-          if (m.getType().isInteger(1))
-            vis = arith::AndIOp::create(b, loc, vis, m);
-          else
+          Value m =
+              readAttentionMask(b, loc, src.mask, {bi, head, row, keyAt(j)});
+          if (!m.getType().isInteger(1))
             x = arith::AddFOp::create(b, loc, x, castScalar(b, loc, m, f32));
+          else
+            vis = vis ? arith::AndIOp::create(b, loc, vis, m).getResult() : m;
         }
-        s[t][e] = arith::SelectOp::create(b, loc, vis, x, negInf);
+        s[t][e] = vis ? arith::SelectOp::create(b, loc, vis, x, negInf) : x;
       }
     }
 
@@ -502,7 +534,8 @@ struct WarpAttentionBuilder {
         valueSum[t][e] = iter[4 + (outTiles + t) * 4 + e];
     Value one = floatConst(b, loc, f32, 1.0);
     auto indicator = [&](Value x) {
-      return arith::SelectOp::create(b, loc, x, one, zero).getResult();
+      return x ? arith::SelectOp::create(b, loc, x, one, zero).getResult()
+               : one;
     };
 
     // O += P·V, sixteen keys at a time: P's accumulator fragments of key
@@ -527,7 +560,7 @@ struct WarpAttentionBuilder {
       Value col = add(src.vCol, mul(quad, vSpan));
       std::array<Value, 4> keyRows;
       for (int64_t i = 0; i < 4; ++i)
-        keyRows[i] = min(add(key, (i / 2) * 8 + i % 2), src.last);
+        keyRows[i] = keyAt(add(key, (i / 2) * 8 + i % 2));
       int64_t piece = std::gcd(vSpan, kValuePiece);
       std::array<Value, 4> valueRows;
       for (int64_t t = 0; t < outTiles; ++t) {

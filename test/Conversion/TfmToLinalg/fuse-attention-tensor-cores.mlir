@@ -46,7 +46,26 @@
 // CHECK: %[[KEYS:.*]] = arith.minsi %[[L3]], %[[SKV]]
 // CHECK: %[[KCOL:.*]] = arith.muli %[[G]], %c32
 // CHECK: %[[LASTKEY:.*]] = arith.subi %[[SKV]], %c1
-// CHECK: %[[LOOP:.*]]:12 = scf.for %[[K0:.*]] = %c0 to %[[KEYS]] step %c64 iter_args(%[[MA:.*]] = %[[NEGINF]], %[[MB:.*]] = %[[NEGINF]], %[[SA:.*]] = %cst{{.*}}, %[[SB:.*]] = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// The leading steps every row of the tile sees whole: keys up to
+// min(Skv, row0 + Skv - Sq + 1), rounded down to whole 64-key steps. They
+// read key k0 + quad as it is and test nothing: the scaled logit is the
+// logit.
+// CHECK: %[[F0:.*]] = arith.addi %[[ROW0]], %[[SKV]]
+// CHECK: %[[F1:.*]] = arith.subi %[[F0]], %[[SQ]]
+// CHECK: %[[F2:.*]] = arith.addi %[[F1]], %c1
+// CHECK: %[[F3:.*]] = arith.maxsi %[[F2]], %c0
+// CHECK: %[[F4:.*]] = arith.minsi %[[SKV]], %[[F3]]
+// CHECK: %[[F5:.*]] = arith.divui %[[F4]], %c64
+// CHECK: %[[WHOLE:.*]] = arith.muli %[[F5]], %c64
+// CHECK: %[[FIRST:.*]]:12 = scf.for %[[W0:.*]] = %c0 to %[[WHOLE]] step %c64 iter_args(%{{.*}} = %[[NEGINF]], %{{.*}} = %[[NEGINF]], %{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: %[[WKEY:.*]] = arith.addi %[[W0]], %[[QUAD]]
+// CHECK: vector.transfer_read %arg1[%[[BI]], %[[WKEY]], %{{.*}}]
+// CHECK-NOT: arith.cmpi
+// CHECK-NOT: arith.select %{{.*}}, %{{.*}}, %[[NEGINF]]
+// CHECK: scf.yield
+// The rest (the diagonal, the last partial step) carries on from their
+// state with every test.
+// CHECK: %[[LOOP:.*]]:12 = scf.for %[[K0:.*]] = %[[WHOLE]] to %[[KEYS]] step %c64 iter_args(%{{.*}} = %[[FIRST]]#0, %{{.*}} = %[[FIRST]]#1, %{{.*}} = %[[FIRST]]#2, %{{.*}} = %[[FIRST]]#3, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // S = Q·Kᵀ: B fragments come from one read of key k0 + quad (clamped) at
 // the lane's span, kv head·32 + 8t; A fragments of k-step 0 are elements
 // 0, 1 of rows A and B, then 2, 3 of both.
@@ -166,8 +185,15 @@ func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor
 // CHECK-DAG: %[[GAMMA:.*]] = arith.constant dense<[1.000000e+00, -1.000000e+00]> : tensor<2xf32>
 // CHECK-DAG: %[[BETA:.*]] = arith.constant dense<[5.000000e-01, 2.000000e+00]> : tensor<2xf32>
 // CHECK-DAG: %[[ALPHA:.*]] = arith.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK-DAG: %[[ONES:.*]] = arith.constant dense<1.000000e+00> : vector<4x2xbf16>
 // CHECK: scf.forall (%[[BI:.*]], %[[HEAD:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (2, 2, %{{.*}}, 32)
 // CHECK: %[[ROWA:.*]] = arith.minsi
+// In the whole steps every key is seen: U is all ones, nothing is tested.
+// CHECK: scf.for {{.*}} step %c32 iter_args
+// CHECK-NOT: arith.cmpi
+// CHECK: nvgpu.mma.sync(%[[ONES]],
+// CHECK-NOT: arith.cmpi
+// CHECK: scf.yield
 // CHECK: %[[LOOP:.*]]:36 = scf.for {{.*}} step %c32 iter_args
 // CHECK-COUNT-2: nvgpu.mma.sync
 // CHECK: %[[SEEN:.*]] = arith.andi

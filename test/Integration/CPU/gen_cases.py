@@ -667,6 +667,21 @@ def _only_last_key(mv):
 add("f16_attn_mma_causal_sq65_step_edge", _attn_case(B=1, Sq=65, H=2, D=16, causal=True, dtype=F16,
                                                      mask=("boolblind", ("B", "H", "Sq", "Skv"), _only_last_key),
                                                      blind=True))
+# Steps every row of a tile sees whole skip the visibility tests: here the
+# first row of tile 3 (row 48, Skv - Sq = 14) sees keys up to 62, so the
+# step [0, 64) is one key short of whole for that tile. The mask leaves row
+# 48 only key 63, which causality hides: a row of zeros, unless that step
+# is taken as whole.
+def _row48_key63(mv):
+    mv = mv.copy()
+    mv[:, :, 48, :] = False
+    mv[:, :, 48, 63] = True
+    return mv
+
+
+add("f16_attn_mma_causal_full_step_edge", _attn_case(B=1, Sq=60, Skv=74, H=2, D=16, causal=True, dtype=F16,
+                                                     mask=("boolblind", ("B", "H", "Sq", "Skv"), _row48_key63),
+                                                     blind=True))
 add("f16_attn_mma_d128_causal_sq33_step_edge", _attn_case(B=1, Sq=33, H=1, D=128, causal=True, dtype=F16,
                                                           mask=("boolblind", ("B", "H", "Sq", "Skv"),
                                                                 _only_last_key),
