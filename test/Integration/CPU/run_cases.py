@@ -1,7 +1,7 @@
 """Runs the generated numerical cases through tfm-run.
 
     python3 run_cases.py --tfm-run PATH [--only SUBSTRING] [--keep DIR]
-                         [--tfm-run-arg ARG]...
+                         [--tfm-run-arg ARG]... [--timeout SECONDS]
 
 Generates the cases (gen_cases.py) into a temporary directory (or DIR with
 --keep, which is left in place), runs
@@ -10,7 +10,7 @@ Generates the cases (gen_cases.py) into a temporary directory (or DIR with
             --atol=A --rtol=R
 
 on each (plus any --tfm-run-arg, e.g. --tfm-run-arg=--no-runtime-gemm;
-60 s timeout, 2 in parallel), prints `PASS name` or
+a 60 s timeout per case unless --timeout says otherwise, 2 in parallel), prints `PASS name` or
 `FAIL name: <tail of tfm-run's output>` per case in case order, then
 `N passed, M failed`, and exits 1 if any case failed.
 """
@@ -52,13 +52,13 @@ def _tail(text):
     return text if len(text) <= TAIL_CHARS else "..." + text[-TAIL_CHARS:]
 
 
-def run_one(tfm_run, outdir, name, extra=()):
+def run_one(tfm_run, outdir, name, extra=(), timeout=TIMEOUT_S):
     d = os.path.join(outdir, name)
     try:
         p = subprocess.run(command(tfm_run, d, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, errors="replace", timeout=TIMEOUT_S)
+                           text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
-        return name, False, f"timed out after {TIMEOUT_S} s"
+        return name, False, f"timed out after {timeout} s"
     except OSError as e:
         return name, False, f"cannot run tfm-run: {e}"
     if p.returncode == 0:
@@ -75,6 +75,8 @@ def main(argv=None):
     ap.add_argument("--keep", default=None, metavar="DIR", help="generate into DIR and keep it")
     ap.add_argument("--tfm-run-arg", action="append", default=[], metavar="ARG",
                     help="extra argument for every tfm-run call (repeatable)")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="SECONDS",
+                    help=f"time limit of one tfm-run call (default {TIMEOUT_S})")
     args = ap.parse_args(argv)
 
     tfm_run = args.tfm_run
@@ -96,7 +98,7 @@ def main(argv=None):
             return 1
         passed = failed = 0
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for name, ok, msg in pool.map(lambda n: run_one(tfm_run, outdir, n, args.tfm_run_arg), names):
+            for name, ok, msg in pool.map(lambda n: run_one(tfm_run, outdir, n, args.tfm_run_arg, args.timeout), names):
                 if ok:
                     passed += 1
                     print(f"PASS {name}", flush=True)
