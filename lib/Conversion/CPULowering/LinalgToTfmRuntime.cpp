@@ -53,11 +53,22 @@ bool isRowMajor(Type type) {
   return memref && memref.getLayout().isIdentity();
 }
 
-/// The bias broadcast over C's rows right before a CUDA GEMM into C, which
-/// the runtime's bias epilogue can add instead: a 1-D contiguous vector of
-/// C's element type, and C one row-major matrix.
+/// The nearest operation after (`forward`) or before `op` in its block that
+/// touches memory, skipping views, shape reads and constants.
+Operation *adjacentEffectful(Operation *op, bool forward) {
+  do
+    op = forward ? op->getNextNode() : op->getPrevNode();
+  while (op && isMemoryEffectFree(op));
+  return op;
+}
+
+/// The bias broadcast over C's rows right before a CUDA GEMM into C (only
+/// views, shape reads and constants between them), which the runtime's bias
+/// epilogue can add instead: a 1-D contiguous vector of C's element type,
+/// and C one row-major matrix.
 linalg::BroadcastOp biasBroadcast(linalg::MatmulOp op) {
-  auto broadcast = dyn_cast_or_null<linalg::BroadcastOp>(op->getPrevNode());
+  auto broadcast = dyn_cast_or_null<linalg::BroadcastOp>(
+      adjacentEffectful(op, /*forward=*/false));
   Value c = op.getDpsInits()[0];
   if (!broadcast || broadcast.getInit() != c ||
       broadcast.getDimensions() != ArrayRef<int64_t>{0} ||
@@ -90,15 +101,6 @@ template <typename CastOp> linalg::GenericOp castCopy(Operation *op) {
       yield.getOperand(0) != cast->getResult(0))
     return {};
   return generic;
-}
-
-/// The nearest operation after (`forward`) or before `op` in its block that
-/// touches memory, skipping views, shape reads and constants.
-Operation *adjacentEffectful(Operation *op, bool forward) {
-  do
-    op = forward ? op->getNextNode() : op->getPrevNode();
-  while (op && isMemoryEffectFree(op));
-  return op;
 }
 
 /// A CUDA GEMM on 16-bit operands whose f32 result C is only rounded back to
@@ -208,10 +210,12 @@ struct ConvertLinalgToTfmRuntimePass
     for (auto &[op, suffix] : gemms) {
       bool batched = isa<linalg::BatchMatmulOp>(op);
       SmallVector<Value> operands(op->getOperands());
-      // A zero fill of the accumulator right before the GEMM becomes an
-      // overwriting GEMM (beta = 0): one pass less over C. On CUDA, a bias
-      // broadcast into it becomes cuBLASLt's bias epilogue: two passes less.
-      auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+      // A zero fill of the accumulator right before the GEMM (only views,
+      // shape reads and constants between them) becomes an overwriting GEMM
+      // (beta = 0): one pass less over C. On CUDA, a bias broadcast into it
+      // becomes cuBLASLt's bias epilogue: two passes less.
+      auto fill = dyn_cast_or_null<linalg::FillOp>(
+          adjacentEffectful(op, /*forward=*/false));
       bool overwrite = fill && fill.getOutputs()[0] == op.getDpsInits()[0] &&
                        matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
       linalg::BroadcastOp broadcast;

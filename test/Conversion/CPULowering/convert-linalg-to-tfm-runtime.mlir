@@ -86,3 +86,29 @@ func.func @fill_then_gemm(%a: memref<3x8xf32>, %b: memref<8x4xf32>, %c: memref<3
   linalg.batch_matmul ins(%ba, %bb : memref<2x3x8xf32>, memref<2x8x4xf32>) outs(%bc : memref<2x3x4xf32>)
   return
 }
+
+// -----
+
+// Views, shape reads and constants between the fill and the GEMM do not
+// hide it (the GEMM's operands are often reshaped right there); anything
+// that touches memory does.
+// CHECK-LABEL: func.func @fill_view_gemm
+// CHECK-NOT: linalg.fill
+// CHECK: memref.collapse_shape
+// CHECK: call @tfm_rt_matmul_set_f32(
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK: call @tfm_rt_matmul_f32(
+func.func @fill_view_gemm(%a3: memref<1x3x8xf32>, %b: memref<8x4xf32>, %c: memref<3x4xf32>,
+                          %d: memref<3x4xf32>, %e: memref<3x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<3x4xf32>)
+  %a = memref.collapse_shape %a3 [[0, 1], [2]] : memref<1x3x8xf32> into memref<3x8xf32>
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c1 : memref<3x8xf32>
+  linalg.matmul ins(%a, %b : memref<3x8xf32>, memref<8x4xf32>) outs(%c : memref<3x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<3x4xf32>)
+  memref.copy %d, %e : memref<3x4xf32> to memref<3x4xf32>
+  linalg.matmul ins(%a, %b : memref<3x8xf32>, memref<8x4xf32>) outs(%d : memref<3x4xf32>)
+  return
+}

@@ -59,6 +59,28 @@ func.func @bias(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memref<16xf3
 
 // -----
 
+// A view of an operand between the broadcast and the GEMM does not hide
+// the bias; a copy (memory) does.
+// CHECK-LABEL: func.func @bias_view
+// CHECK-NOT: linalg.broadcast
+// CHECK: memref.collapse_shape
+// CHECK: call @tfm_cuda_matmul_bias_f32_f32(
+// CHECK: linalg.broadcast
+// CHECK: memref.copy
+// CHECK: call @tfm_cuda_matmul_f32_f32(
+func.func @bias_view(%a3: memref<1x4x8xf32>, %b: memref<8x16xf32>, %bias: memref<16xf32>,
+                     %c: memref<4x16xf32>, %d: memref<4x16xf32>, %e: memref<4x16xf32>) {
+  linalg.broadcast ins(%bias : memref<16xf32>) outs(%c : memref<4x16xf32>) dimensions = [0]
+  %a = memref.collapse_shape %a3 [[0, 1], [2]] : memref<1x4x8xf32> into memref<4x8xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.broadcast ins(%bias : memref<16xf32>) outs(%d : memref<4x16xf32>) dimensions = [0]
+  memref.copy %e, %e : memref<4x16xf32> to memref<4x16xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%d : memref<4x16xf32>)
+  return
+}
+
+// -----
+
 // Not a bias epilogue: a broadcast along C's columns, a strided bias, a strided C, a broadcast into another buffer;
 // the GEMMs accumulate onto the broadcast instead.
 // CHECK-LABEL: func.func @not_bias
