@@ -688,7 +688,7 @@ LogicalResult lowerTransfers(gpu::LaunchOp launch) {
 /// bf16 into f32) as `nvvm.mma.sync`: upstream's nvgpu lowering cannot type
 /// bf16 operands. A register is one row of the operand vectors; a bf16 one
 /// is passed as an i32.
-LogicalResult lowerWarpMma(gpu::LaunchOp launch) {
+LogicalResult lowerWarpMma(gpu::LaunchOp launch, Location forallLoc) {
   SmallVector<nvgpu::MmaSyncOp> mmas;
   launch.walk([&](nvgpu::MmaSyncOp op) { mmas.push_back(op); });
   for (nvgpu::MmaSyncOp op : mmas) {
@@ -706,7 +706,9 @@ LogicalResult lowerWarpMma(gpu::LaunchOp launch) {
             ArrayRef<int64_t>{2, 2} ||
         cTy.getShape() != ArrayRef<int64_t>{2, 2})
       return op.emitError("tfm-linalg-to-gpu: expected an m16n8k16 "
-                          "nvgpu.mma.sync of f16 or bf16 into f32");
+                          "nvgpu.mma.sync of f16 or bf16 into f32")
+                 .attachNote(forallLoc)
+             << "in the kernel built from this scf.forall";
     // A register is rebuilt from its two elements: an operand that is a
     // whole loaded vector reshaped (a `vector.shape_cast`, which the LLVM
     // conversion of kernels cannot lower when 2-D) then reads the load
@@ -777,9 +779,13 @@ LogicalResult buildForall(OpBuilder &b, scf::ForallOp op, int64_t block,
                     b, loc, lb, arith::MulIOp::create(b, loc, pos, step)));
   for (Operation &inner : op.getBody()->without_terminator())
     b.clone(inner, map);
-  if (failed(lowerWarpMma(launch)))
+  if (failed(lowerWarpMma(launch, op.getLoc())))
     return failure();
-  return lowerTransfers(launch);
+  if (failed(lowerTransfers(launch)))
+    return op.emitError("tfm-linalg-to-gpu: cannot lower the vector "
+                        "transfers of this scf.forall's body to plain "
+                        "loads and stores (only 1-D transfers are)");
+  return success();
 }
 
 struct TfmLinalgToGPUPass
@@ -836,11 +842,9 @@ struct TfmLinalgToGPUPass
       OpBuilder b(op);
       // A point holds whole rows in registers (up to 255 per thread):
       // smaller blocks keep the register file request per block modest.
-      if (failed(buildForall(b, op, std::min<int64_t>(blockSize, 128), name))) {
-        op.emitError("tfm-linalg-to-gpu: cannot lower the body of this "
-                     "scf.forall (vector transfers, warp mma) to a kernel");
+      // Its errors name the op that cannot be lowered.
+      if (failed(buildForall(b, op, std::min<int64_t>(blockSize, 128), name)))
         return signalPassFailure();
-      }
       op->erase();
     }
 

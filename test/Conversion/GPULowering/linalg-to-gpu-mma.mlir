@@ -96,15 +96,30 @@ func.func @f16(%a: vector<4x2xf16>, %b: vector<2x2xf16>, %out: memref<32xf32>) {
 
 // -----
 
-// Other shapes are not what the attention emits: an error, not a guess.
+// Other shapes are not what the attention emits: an error, not a guess,
+// with a note on the forall the kernel comes from.
 func.func @m16n8k8(%a: vector<2x2xf16>, %b: vector<1x2xf16>, %out: memref<32xf32>) {
   %acc = arith.constant dense<0.0> : vector<2x2xf32>
-  // expected-error @below {{cannot lower the body of this scf.forall}}
+  // expected-note @below {{in the kernel built from this scf.forall}}
   scf.forall (%lane) in (32) {
     // expected-error @below {{tfm-linalg-to-gpu: expected an m16n8k16 nvgpu.mma.sync of f16 or bf16 into f32}}
     %d = nvgpu.mma.sync (%a, %b, %acc) {mmaShape = [16, 8, 8]} : (vector<2x2xf16>, vector<1x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
     %e = vector.extract %d[0, 0] : f32 from vector<2x2xf32>
     memref.store %e, %out[%lane] : memref<32xf32>
+  }
+  return
+}
+
+// -----
+
+// A 2-D transfer has no plain load to become: one error, on the forall.
+func.func @transfer_2d(%m: memref<4x4xf32>, %out: memref<32x2x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  // expected-error @below {{tfm-linalg-to-gpu: cannot lower the vector transfers of this scf.forall's body to plain loads and stores (only 1-D transfers are)}}
+  scf.forall (%lane) in (32) {
+    %x = vector.transfer_read %m[%c0, %c0], %pad {in_bounds = [true, true], permutation_map = affine_map<(d0, d1) -> (d1, d0)>} : memref<4x4xf32>, vector<2x2xf32>
+    vector.transfer_write %x, %out[%lane, %c0, %c0] {in_bounds = [true, true]} : vector<2x2xf32>, memref<32x2x2xf32>
   }
   return
 }
