@@ -409,8 +409,9 @@ def TfmGPUNativeMath : Pass<"tfm-gpu-native-math"> {
     kernel code (scalars and vectors; tensors are left alone) before that
     conversion, this pass leaves only math ops that are one PTX instruction
     (`absf`, `floor`, `ceil`, `trunc`, `round`, `roundeven`, `sqrt`, `fma`,
-    `copysign`, and `arith.remf`), which `tfm-gpu-resolve-libdevice` maps to
-    LLVM intrinsics after the conversion:
+    `copysign`, f32 `exp2` as `ex2.approx`, and `arith.remf`), which
+    `tfm-gpu-resolve-libdevice` maps to LLVM intrinsics after the
+    conversion:
 
     - `math.rsqrt` becomes `1 / sqrt` (correctly rounded, unlike
       libdevice's `rsqrt.approx`);
@@ -468,7 +469,8 @@ def TfmGPUResolveLibdevice : Pass<"tfm-gpu-resolve-libdevice", "::mlir::gpu::GPU
     Runs on a `gpu.module` after `convert-gpu-to-nvvm`. Calls to libdevice
     functions that are a single PTX instruction (`__nv_fabsf`, `floorf`,
     `ceilf`, `truncf`, `roundf`, `rintf`, `sqrtf`, `fmaf`, `copysignf`,
-    `fmodf`, `rsqrtf` as `1 / sqrt`, their f64 forms, and `__nv_abs`,
+    `fmodf`, `rsqrtf` as `1 / sqrt`, their f64 forms, `exp2f` as
+    `ex2.approx.f32` (within 2 ulp, as libdevice's), and `__nv_abs`,
     `__nv_llabs`) become the LLVM intrinsics NVPTX selects those
     instructions from, and their declarations go. The PTX is then the same
     with or without a CUDA Toolkit.

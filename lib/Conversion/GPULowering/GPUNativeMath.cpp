@@ -446,6 +446,9 @@ InstructionBuilder instructionFor(StringRef name) {
       .Cases({"__nv_copysignf", "__nv_copysign"},
              buildIntrinsic<LLVM::CopySignOp>)
       .Cases({"__nv_fmodf", "__nv_fmod"}, buildIntrinsic<LLVM::FRemOp>)
+      // ex2.approx.f32, within 2 ulp like libdevice's exp2f (f64 has no
+      // such instruction).
+      .Case("__nv_exp2f", buildIntrinsic<LLVM::Exp2Op>)
       .Cases({"__nv_rsqrtf", "__nv_rsqrt"}, buildReciprocalSqrt)
       .Cases({"__nv_abs", "__nv_llabs"}, buildIntegerAbs)
       .Default(nullptr);

@@ -9,11 +9,12 @@
 // whose 32 lanes are one warp (`tfm-linalg-to-gpu` maps the innermost
 // dimension to consecutive threads). A warp keeps its 16 query rows in
 // registers as `mma.sync.m16n8k16` A fragments and streams the visible keys
-// 64 at a time (32 past head width 64 and for shaped attention), as
+// 64 at a time (fewer past head width 64 and for shaped attention), as
 // FlashAttention-2 does:
 //
-//   S = Q·Kᵀ (tensor cores, f32) -> scale, mask -> running row max and sum
-//   (quad shuffles) -> P = exp(S - max) rounded to 16 bits -> O += P·V
+//   S = Q·Kᵀ (tensor cores, f32) -> scale (times log2 e), mask -> running
+//   row max and sum (quad shuffles) -> P = 2^(S - max) rounded to 16 bits
+//   -> O += P·V
 //   (tensor cores; P's accumulator fragments are the A fragments of P·V).
 //
 // The key loop is split in two: first the steps that every row of the
@@ -89,6 +90,9 @@ namespace {
 /// Query rows per warp (mma's M) and mma's K.
 constexpr int64_t kRows = 16, kK = 16;
 
+/// log2(e): the kernel's logits are in base-2 units.
+constexpr double kLog2E = 1.4426950408889634;
+
 /// Value columns a lane reads at once from one key row: 16 bytes, the
 /// widest access.
 constexpr int64_t kValuePiece = 8;
@@ -125,12 +129,12 @@ struct WarpAttentionBuilder {
   /// Head columns of Q and K a lane reads (d / 4), and value columns of a
   /// key row it reads (dv / 8, the number of output tiles).
   int64_t kSpan, vSpan;
-  /// Keys per step of the runtime key loop (a multiple of 16): 64, or 32
-  /// for head widths over 64 and for shaped attention (its second
-  /// accumulator), whose logits, accumulators and loads would otherwise
-  /// spill past 255 registers (ptxas.test).
+  /// Keys per step of the runtime key loop (a multiple of 16): 64; 32 for
+  /// head widths over 64 and for shaped attention (its second
+  /// accumulator); 16 for head widths over 64 with a mask. Longer steps
+  /// spill past 255 registers (ptxas.test, attention-mma-wide.mlir).
   int64_t keyStep;
-  Value negInf, zero, scale;
+  Value negInf, zero, scale, log2e;
   // Operands and the point's coordinates, set by build().
   Value v, sq, skv, bi, head, vCol, quad, tig, pairCol;
   std::array<Value, 2> rows;
@@ -147,7 +151,7 @@ struct WarpAttentionBuilder {
     rep = op.getNumHeads() / op.getKvHeads();
     d = op.getHeadDim();
     dv = op.getValueHeadDim();
-    keyStep = shaped || d > 64 ? 32 : 64;
+    keyStep = d > 64 && op.getMask() ? 16 : shaped || d > 64 ? 32 : 64;
     kSpan = d / 4;
     vSpan = dv / 8;
   }
@@ -229,8 +233,12 @@ struct WarpAttentionBuilder {
     return v;
   }
 
-  Value exp(Value x, Value base) {
-    return math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, base));
+  /// 2^(x - base): the logits are kept in base-2 units (scaled by log2 e),
+  /// so the softmax's exponentials are exp2, one `ex2.approx` each on the
+  /// GPU (as FlashAttention's), instead of exp's range reduction and
+  /// polynomial.
+  Value exp2(Value x, Value base) {
+    return math::Exp2Op::create(b, loc, arith::SubFOp::create(b, loc, x, base));
   }
 
   Value build() {
@@ -239,7 +247,9 @@ struct WarpAttentionBuilder {
     int64_t hkv = op.getKvHeads();
     negInf = floatConst(b, loc, f32, -std::numeric_limits<double>::infinity());
     zero = floatConst(b, loc, f32, 0.0);
-    scale = floatConst(b, loc, f32, op.getEffectiveScale());
+    // Logits in base-2 units: exp(s·scale - m) = 2^(s·scale·log2 e - m').
+    scale = floatConst(b, loc, f32, op.getEffectiveScale() * kLog2E);
+    log2e = floatConst(b, loc, f32, kLog2E);
 
     Value batch = dimValue(b, loc, q, 0);
     sq = dimValue(b, loc, q, 1);
@@ -495,7 +505,8 @@ struct WarpAttentionBuilder {
           Value m =
               readAttentionMask(b, loc, src.mask, {bi, head, row, keyAt(j)});
           if (!m.getType().isInteger(1))
-            x = arith::AddFOp::create(b, loc, x, castScalar(b, loc, m, f32));
+            x = math::FmaOp::create(b, loc, castScalar(b, loc, m, f32), log2e,
+                                    x);
           else
             vis = vis ? arith::AndIOp::create(b, loc, vis, m).getResult() : m;
         }
@@ -513,11 +524,11 @@ struct WarpAttentionBuilder {
           m = arith::MaximumFOp::create(b, loc, m, c[half * 2 + e]);
       m = quadReduce(m, /*isMax=*/true);
       Value base = softmaxBase(b, loc, m, negInf, zero);
-      corr[half] = exp(iter[half], base);
+      corr[half] = exp2(iter[half], base);
       Value sum = arith::MulFOp::create(b, loc, iter[2 + half], corr[half]);
       for (Frag &c : s)
         for (int64_t e = 0; e < 2; ++e) {
-          c[half * 2 + e] = exp(c[half * 2 + e], base);
+          c[half * 2 + e] = exp2(c[half * 2 + e], base);
           sum = arith::AddFOp::create(b, loc, sum, c[half * 2 + e]);
         }
       next[half] = m;

@@ -24,9 +24,12 @@
 // CHECK: %[[DSQRT:.*]] = llvm.intr.sqrt(%[[D]]) : (f64) -> f64
 // CHECK: %[[DFLOOR:.*]] = llvm.intr.floor(%[[DSQRT]]) : (f64) -> f64
 // CHECK: %[[IABS:.*]] = "llvm.intr.abs"(%[[I]]) <{is_int_min_poison = false}> : (i32) -> i32
+// exp2f is ex2.approx.f32 (NVPTX's selection of llvm.exp2.f32).
+// CHECK: %[[EXP2:.*]] = llvm.intr.exp2(%[[X]]) : (f32) -> f32
 // CHECK: llvm.store %[[RSQRT]]
 // CHECK: llvm.store %[[DFLOOR]]
 // CHECK: llvm.store %[[IABS]]
+// CHECK: llvm.store %[[EXP2]]
 // FOUND-LABEL: gpu.module @instructions
 // FOUND-NOT: llvm.call
 gpu.module @instructions {
@@ -44,6 +47,7 @@ gpu.module @instructions {
   llvm.func @__nv_sqrt(f64) -> f64
   llvm.func @__nv_floor(f64) -> f64
   llvm.func @__nv_abs(i32) -> i32
+  llvm.func @__nv_exp2f(f32) -> f32
   llvm.func @kernel(%x: f32, %y: f32, %d: f64, %i: i32, %out: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
     %0 = llvm.call @__nv_fabsf(%x) : (f32) -> f32
     %1 = llvm.call @__nv_floorf(%0) : (f32) -> f32
@@ -59,9 +63,11 @@ gpu.module @instructions {
     %11 = llvm.call @__nv_sqrt(%d) : (f64) -> f64
     %12 = llvm.call @__nv_floor(%11) : (f64) -> f64
     %13 = llvm.call @__nv_abs(%i) : (i32) -> i32
+    %14 = llvm.call @__nv_exp2f(%x) : (f32) -> f32
     llvm.store %10, %out : f32, !llvm.ptr
     llvm.store %12, %out : f64, !llvm.ptr
     llvm.store %13, %out : i32, !llvm.ptr
+    llvm.store %14, %out : f32, !llvm.ptr
     llvm.return
   }
 }

@@ -12,7 +12,9 @@
 // the warp's last visible key in steps of 64 keys.
 // CHECK-LABEL: func.func @gqa_causal_bf16
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.176776692 : f32
+// The logits are in base-2 units: the scale 1/sqrt(32) times log2 e, and
+// the softmax's exponentials exp2.
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.255034864 : f32
 // CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
 // CHECK-DAG: %[[SQ:.*]] = tensor.dim %arg0, %c1
 // CHECK-DAG: %[[SKV:.*]] = tensor.dim %arg1, %c1
@@ -97,7 +99,8 @@
 // CHECK: %[[M1:.*]] = gpu.shuffle xor %{{.*}}, %c1_i32, %c32_i32 : f32
 // CHECK: arith.maximumf
 // CHECK: gpu.shuffle xor %{{.*}}, %c2_i32, %c32_i32 : f32
-// CHECK: math.exp
+// CHECK-NOT: math.exp {{.*}}
+// CHECK: math.exp2
 // P·V: four 16-key chunks by two 8-column tiles. Output column n of tile
 // τ is value column 2n + τ, so a lane reads its key rows (k0 + 16c + 2t,
 // + 1, + 8, + 9) once each at the two columns kv head·16 + 2·quad, and

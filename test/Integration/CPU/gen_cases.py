@@ -650,6 +650,10 @@ add("f16_attn_mma_causal_blind_dyn_sq21_skv5", _attn_case(B=1, Sq=21, Skv=5, H=2
 add("f16_attn_mma_dyn_gqa_causal", _attn_case(B=2, Sq=18, Skv=18, H=4, Hkv=2, D=16, causal=True, dtype=F16,
                                               dyn_q=(0, 1), dyn_kv=(0, 1)))
 add("f16_attn_mma_d128_causal", _attn_case(B=1, Sq=18, H=2, D=128, causal=True, dtype=F16))
+# Head width 128 with an additive mask (a large model's usual export): 16
+# keys a step, the mask scaled into the kernel's base-2 logits.
+add("f16_attn_mma_d128_float_mask_gqa", _attn_case(B=1, Sq=37, Skv=50, H=4, Hkv=2, D=128, causal=True, dtype=F16,
+                                                   mask=("float", ("B", 1, "Sq", "Skv"), 0.5)))
 # Head widths whose lane spans are not powers of two: Q·Kᵀ reads 24 head
 # columns a lane (d = 96), P·V 6 value columns a key row (dv = 48).
 add("f16_attn_mma_cross_d96_dv48", _attn_case(B=2, Sq=20, Skv=45, H=2, D=96, Dv=48, dtype=F16))
