@@ -99,21 +99,24 @@ struct FusedAttentionBuilder {
     return arith::ExtFOp::create(b, loc, VectorType::get({width}, ct), row);
   }
 
-  /// The scaled logit of `q` against key row `k`, with the mask value `m`
-  /// applied (i1: visibility, float: added; null: none) and `visible` the
-  /// other visibility conditions (null: visible).
+  /// The scaled logit of `q` against key row `k` in base-2 units (times
+  /// log2 e, so that the softmax's exponentials are exp2: one `ex2.approx`
+  /// on the GPU instead of exp's range reduction and polynomial), with the
+  /// mask value `m` applied (i1: visibility, float: added; null: none).
   Value logit(Value q, Value k, Value m) {
+    constexpr double log2e = 1.4426950408889634;
     Value prod = arith::MulFOp::create(b, loc, q, k);
     Value dot =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, prod,
                                     Value(), arith::FastMathFlags::reassoc);
     Value s = arith::MulFOp::create(
-        b, loc, dot, floatConst(b, loc, ct, op.getEffectiveScale()));
+        b, loc, dot, floatConst(b, loc, ct, op.getEffectiveScale() * log2e));
     if (!m)
       return s;
     if (m.getType().isInteger(1))
       return arith::SelectOp::create(b, loc, m, s, negInf);
-    return arith::AddFOp::create(b, loc, s, castScalar(b, loc, m, ct));
+    return math::FmaOp::create(b, loc, castScalar(b, loc, m, ct),
+                               floatConst(b, loc, ct, log2e), s);
   }
 
   /// Folds keys with logits `s` and value rows `v` into `st`: one
@@ -127,8 +130,8 @@ struct FusedAttentionBuilder {
       newMax = arith::MaximumFOp::create(b, loc, newMax, x);
     Value base = softmaxBase(b, loc, newMax, negInf, zero);
     auto weight = [&](Value x) {
-      return math::ExpOp::create(b, loc,
-                                 arith::SubFOp::create(b, loc, x, base));
+      return math::Exp2Op::create(b, loc,
+                                  arith::SubFOp::create(b, loc, x, base));
     };
     Value corr = weight(st.max);
     RowState next = st;

@@ -11,10 +11,13 @@
 // f32; the slots stream first (key_bias/value_bias of kv head g), then the
 // keys; each step is the online-softmax update; the row is divided by the
 // sum (1 for a row that saw nothing), rounded to bf16 and written to
-// columns head·4.. of its output row.
+// columns head·4.. of its output row. Logits are in base-2 units (the
+// scale 1/sqrt(8) and the additive mask times log2 e), so the softmax's
+// exponentials are exp2.
 // CHECK-LABEL: func.func @slots_gqa_bf16
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.353553385 : f32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.510069728 : f32
+// CHECK-DAG: %[[LOG2E:.*]] = arith.constant 1.44269502 : f32
 // CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
 // CHECK-DAG: %[[SQ:.*]] = tensor.dim %arg0, %c1
 // CHECK-DAG: %[[SKV:.*]] = tensor.dim %arg1, %c1
@@ -36,14 +39,14 @@
 // CHECK:   arith.select %[[VIS]], %[[LOGIT]], %[[NEGINF]]
 // CHECK:   vector.transfer_read %arg4[%[[G]], %[[S]], %c0]
 // CHECK:   arith.maximumf
-// CHECK:   math.exp
-// CHECK:   math.exp
+// CHECK:   math.exp2
+// CHECK:   math.exp2
 // CHECK:   vector.fma
 // CHECK: %[[KEYS:.*]]:3 = scf.for %[[J:.*]] = %c0 to %[[SKV]] step %c1 iter_args(%{{.*}} = %[[SLOTS]]#0, %{{.*}} = %[[SLOTS]]#1, %{{.*}} = %[[SLOTS]]#2)
 // CHECK:   %[[ADD:.*]] = tensor.extract %arg6[%[[I]], %[[J]]] : tensor<?x?xbf16>
 // CHECK:   vector.transfer_read %arg1[%[[BI]], %[[J]], %[[KCOL]]]
 // CHECK:   %[[ADDF:.*]] = arith.extf %[[ADD]] : bf16 to f32
-// CHECK:   arith.addf %{{.*}}, %[[ADDF]] : f32
+// CHECK:   math.fma %[[ADDF]], %[[LOG2E]], %{{.*}} : f32
 // CHECK:   vector.transfer_read %arg2[%[[BI]], %[[J]], %[[VCOL]]]
 // CHECK:   vector.fma
 // CHECK: %[[EMPTY:.*]] = arith.cmpf oeq, %[[KEYS]]#1, %cst
@@ -134,7 +137,7 @@ func.func @shaped_causal(%q: tensor<2x6x8xf32>, %k: tensor<2x6x8xf32>, %v: tenso
 // BLOCK:   %[[V1:.*]] = vector.transfer_read %arg2[%{{.*}}, %[[J1]], %{{.*}}]
 // BLOCK:   %[[M0:.*]] = arith.maximumf %[[MAX]], %[[L0]]
 // BLOCK:   %[[M1:.*]] = arith.maximumf %[[M0]], %[[L1]]
-// BLOCK:   math.exp
+// BLOCK:   math.exp2
 // BLOCK:   arith.mulf %[[ACC]]
 // BLOCK:   %[[A0:.*]] = vector.fma %{{.*}}, %[[V0]], %{{.*}}
 // BLOCK:   %[[A1:.*]] = vector.fma %{{.*}}, %[[V1]], %[[A0]]
