@@ -233,6 +233,13 @@ struct WarpAttentionBuilder {
     return v;
   }
 
+  /// The number of keys row `row` sees under the causal pattern (keys
+  /// j <= row + Skv - Sq), within [0, Skv].
+  Value keysVisibleTo(Value row) {
+    Value limit = add(arith::SubIOp::create(b, loc, add(row, skv), sq), 1);
+    return min(arith::MaxSIOp::create(b, loc, limit, idx(0)), skv);
+  }
+
   /// 2^(x - base): the logits are kept in base-2 units (scaled by log2 e),
   /// so the softmax's exponentials are exp2, one `ex2.approx` each on the
   /// GPU (as FlashAttention's), instead of exp's range reduction and
@@ -303,12 +310,8 @@ struct WarpAttentionBuilder {
 
     // Keys the warp's rows can see: key j is visible to row i iff
     // j <= i + Skv - Sq (causal), so the last row bounds the loop.
-    Value keys = skv;
-    if (causal) {
-      Value last = min(add(row0, kRows - 1), lastRow);
-      Value limit = add(arith::SubIOp::create(b, loc, add(last, skv), sq), 1);
-      keys = min(arith::MaxSIOp::create(b, loc, limit, idx(0)), skv);
-    }
+    Value keys =
+        causal ? keysVisibleTo(min(add(row0, kRows - 1), lastRow)) : skv;
 
     // State: per row the running max and the lane's share of the sum, and
     // the output accumulator fragments (dv / 8 tiles).
@@ -360,13 +363,7 @@ struct WarpAttentionBuilder {
     // up to min(Skv, row0 + Skv - Sq + 1), rounded down to whole steps.
     // They skip the per-element visibility tests; the steps after them
     // (the diagonal, the last partial step) keep them.
-    Value fullKeys = skv;
-    if (causal)
-      fullKeys = min(
-          fullKeys,
-          arith::MaxSIOp::create(
-              b, loc, add(arith::SubIOp::create(b, loc, add(row0, skv), sq), 1),
-              idx(0)));
+    Value fullKeys = causal ? keysVisibleTo(row0) : skv;
     Value fullEnd =
         mul(arith::DivUIOp::create(b, loc, fullKeys, idx(keyStep)), keyStep);
     streamKeys(runtimeKeys, idx(0), fullEnd, /*full=*/true);

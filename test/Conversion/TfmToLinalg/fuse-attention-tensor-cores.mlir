@@ -56,7 +56,7 @@
 // CHECK: %[[F1:.*]] = arith.subi %[[F0]], %[[SQ]]
 // CHECK: %[[F2:.*]] = arith.addi %[[F1]], %c1
 // CHECK: %[[F3:.*]] = arith.maxsi %[[F2]], %c0
-// CHECK: %[[F4:.*]] = arith.minsi %[[SKV]], %[[F3]]
+// CHECK: %[[F4:.*]] = arith.minsi %[[F3]], %[[SKV]]
 // CHECK: %[[F5:.*]] = arith.divui %[[F4]], %c64
 // CHECK: %[[WHOLE:.*]] = arith.muli %[[F5]], %c64
 // CHECK: %[[FIRST:.*]]:12 = scf.for %[[W0:.*]] = %c0 to %[[WHOLE]] step %c64 iter_args(%{{.*}} = %[[NEGINF]], %{{.*}} = %[[NEGINF]], %{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}, {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
