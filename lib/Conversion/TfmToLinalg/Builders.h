@@ -14,6 +14,7 @@
 #define TFM_LIB_CONVERSION_TFMTOLINALG_BUILDERS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
@@ -92,6 +93,20 @@ inline Value softmaxBase(OpBuilder &b, Location loc, Value max, Value negInf,
   Value dead =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
   return arith::SelectOp::create(b, loc, dead, zero, max);
+}
+
+/// log2(e). The fused attention kernels keep their logits in base-2 units
+/// (the scale times log2 e), so that the softmax's exponentials are exp2:
+/// one `ex2.approx` each on the GPU instead of exp's range reduction and
+/// polynomial.
+constexpr double kLog2E = 1.4426950408889634;
+
+/// The base-2 logit `x` plus the additive mask value `m` (any float type),
+/// in `x`'s type: x + m·log2 e.
+inline Value addBase2Mask(OpBuilder &b, Location loc, Value x, Value m) {
+  Type t = x.getType();
+  return math::FmaOp::create(b, loc, castScalar(b, loc, m, t),
+                             floatConst(b, loc, t, kLog2E), x);
 }
 
 /// A rank-1 constant tensor of `values`, read by head index.

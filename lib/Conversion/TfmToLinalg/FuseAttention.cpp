@@ -104,19 +104,17 @@ struct FusedAttentionBuilder {
   /// on the GPU instead of exp's range reduction and polynomial), with the
   /// mask value `m` applied (i1: visibility, float: added; null: none).
   Value logit(Value q, Value k, Value m) {
-    constexpr double log2e = 1.4426950408889634;
     Value prod = arith::MulFOp::create(b, loc, q, k);
     Value dot =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, prod,
                                     Value(), arith::FastMathFlags::reassoc);
     Value s = arith::MulFOp::create(
-        b, loc, dot, floatConst(b, loc, ct, op.getEffectiveScale() * log2e));
+        b, loc, dot, floatConst(b, loc, ct, op.getEffectiveScale() * kLog2E));
     if (!m)
       return s;
     if (m.getType().isInteger(1))
       return arith::SelectOp::create(b, loc, m, s, negInf);
-    return math::FmaOp::create(b, loc, castScalar(b, loc, m, ct),
-                               floatConst(b, loc, ct, log2e), s);
+    return addBase2Mask(b, loc, s, m);
   }
 
   /// Folds keys with logits `s` and value rows `v` into `st`: one

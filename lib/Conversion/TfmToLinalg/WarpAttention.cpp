@@ -90,9 +90,6 @@ namespace {
 /// Query rows per warp (mma's M) and mma's K.
 constexpr int64_t kRows = 16, kK = 16;
 
-/// log2(e): the kernel's logits are in base-2 units.
-constexpr double kLog2E = 1.4426950408889634;
-
 /// Value columns a lane reads at once from one key row: 16 bytes, the
 /// widest access.
 constexpr int64_t kValuePiece = 8;
@@ -126,15 +123,17 @@ struct WarpAttentionBuilder {
   Type elt, f32;
   bool bf16, causal, shaped;
   int64_t rep, d, dv;
-  /// Head columns of Q and K a lane reads (d / 4), and value columns of a
-  /// key row it reads (dv / 8, the number of output tiles).
-  int64_t kSpan, vSpan;
+  /// Head columns of Q and K a lane reads (d / 4).
+  int64_t kSpan;
+  /// Output tiles of 8 columns (dv / 8): also the value columns a lane
+  /// reads of a key row, and half the output columns it writes of a row.
+  int64_t outTiles;
   /// Keys per step of the runtime key loop (a multiple of 16): 64; 32 for
   /// head widths over 64 and for shaped attention (its second
   /// accumulator); 16 for head widths over 64 with a mask. Longer steps
   /// spill past 255 registers (ptxas.test, attention-mma-wide.mlir).
   int64_t keyStep;
-  Value negInf, zero, scale, log2e;
+  Value negInf, zero, scale;
   // Operands and the point's coordinates, set by build().
   Value v, sq, skv, bi, head, vCol, quad, tig, pairCol;
   std::array<Value, 2> rows;
@@ -153,7 +152,7 @@ struct WarpAttentionBuilder {
     dv = op.getValueHeadDim();
     keyStep = d > 64 && op.getMask() ? 16 : shaped || d > 64 ? 32 : 64;
     kSpan = d / 4;
-    vSpan = dv / 8;
+    outTiles = dv / 8;
   }
 
   Value idx(int64_t v) { return indexConst(b, loc, v); }
@@ -256,7 +255,6 @@ struct WarpAttentionBuilder {
     zero = floatConst(b, loc, f32, 0.0);
     // Logits in base-2 units: exp(s·scale - m) = 2^(s·scale·log2 e - m').
     scale = floatConst(b, loc, f32, op.getEffectiveScale() * kLog2E);
-    log2e = floatConst(b, loc, f32, kLog2E);
 
     Value batch = dimValue(b, loc, q, 0);
     sq = dimValue(b, loc, q, 1);
@@ -265,7 +263,6 @@ struct WarpAttentionBuilder {
     // The output with rows padded to whole tiles, as [B, tile, half, quad,
     // head, lane in quad, its dv / 4 columns]: a lane's stores are one
     // slice of it (bufferized in place), and no row needs a guard.
-    int64_t outTiles = dv / 8;
     int64_t heads = op.getNumHeads();
     SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(b, loc, q, 0),
                                           getAsOpFoldResult(tiles),
@@ -273,7 +270,7 @@ struct WarpAttentionBuilder {
                                           b.getIndexAttr(8),
                                           b.getIndexAttr(heads),
                                           b.getIndexAttr(4),
-                                          b.getIndexAttr(2 * vSpan)};
+                                          b.getIndexAttr(2 * outTiles)};
     Value init = tensor::EmptyOp::create(b, loc, outSizes, elt);
     SmallVector<OpFoldResult> ubs = {
         getAsOpFoldResult(batch), b.getIndexAttr(hkv), b.getIndexAttr(rep),
@@ -376,11 +373,11 @@ struct WarpAttentionBuilder {
     SmallVector<OpFoldResult> offsets = {bi,   tile, idx(0), quad,
                                          head, tig,  idx(0)};
     SmallVector<OpFoldResult> sizes = {
-        b.getIndexAttr(1),        b.getIndexAttr(1), b.getIndexAttr(2),
-        b.getIndexAttr(1),        b.getIndexAttr(1), b.getIndexAttr(1),
-        b.getIndexAttr(2 * vSpan)};
+        b.getIndexAttr(1),           b.getIndexAttr(1), b.getIndexAttr(2),
+        b.getIndexAttr(1),           b.getIndexAttr(1), b.getIndexAttr(1),
+        b.getIndexAttr(2 * outTiles)};
     SmallVector<OpFoldResult> strides(7, b.getIndexAttr(1));
-    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, 1, 2 * vSpan}, elt);
+    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, 1, 2 * outTiles}, elt);
     Value slice = tensor::ExtractSliceOp::create(b, loc, sliceTy, shared,
                                                  offsets, sizes, strides);
     // Shaped attention's per-head coefficients.
@@ -408,12 +405,12 @@ struct WarpAttentionBuilder {
       Value count, self;
       if (shaped) {
         count = castScalar(b, loc, causal ? add(rows[half], 1) : skv, f32);
-        self = arith::ExtFOp::create(b, loc, VectorType::get({2 * vSpan}, f32),
-                                     rowAt(v, bi, rows[half],
-                                           add(vCol, mul(tig, 2 * vSpan)),
-                                           2 * vSpan));
+        self = arith::ExtFOp::create(
+            b, loc, VectorType::get({2 * outTiles}, f32),
+            rowAt(v, bi, rows[half], add(vCol, mul(tig, 2 * outTiles)),
+                  2 * outTiles));
       }
-      SmallVector<Value> outs(2 * vSpan);
+      SmallVector<Value> outs(2 * outTiles);
       for (int64_t t = 0; t < outTiles; ++t) {
         for (int64_t e = 0; e < 2; ++e) {
           int64_t at = 4 + t * 4 + half * 2 + e;
@@ -423,17 +420,17 @@ struct WarpAttentionBuilder {
             Value mean =
                 arith::DivFOp::create(b, loc, loop[at + outTiles * 4], count);
             Value vi = vector::ExtractOp::create(b, loc, self,
-                                                 ArrayRef{e * vSpan + t});
+                                                 ArrayRef{e * outTiles + t});
             o = math::FmaOp::create(b, loc, alpha, vi,
                                     arith::MulFOp::create(b, loc, beta, o));
             o = arith::SubFOp::create(
                 b, loc, o, arith::MulFOp::create(b, loc, gamma, mean));
           }
-          outs[e * vSpan + t] = arith::TruncFOp::create(b, loc, elt, o);
+          outs[e * outTiles + t] = arith::TruncFOp::create(b, loc, elt, o);
         }
       }
       Value vec = vector::FromElementsOp::create(
-          b, loc, VectorType::get({2 * vSpan}, elt), outs);
+          b, loc, VectorType::get({2 * outTiles}, elt), outs);
       SmallVector<Value> at(7, idx(0));
       at[2] = idx(half);
       slice = vector::TransferWriteOp::create(b, loc, vec, slice, at,
@@ -502,8 +499,7 @@ struct WarpAttentionBuilder {
           Value m =
               readAttentionMask(b, loc, src.mask, {bi, head, row, keyAt(j)});
           if (!m.getType().isInteger(1))
-            x = math::FmaOp::create(b, loc, castScalar(b, loc, m, f32), log2e,
-                                    x);
+            x = addBase2Mask(b, loc, x, m);
           else
             vis = vis ? arith::AndIOp::create(b, loc, vis, m).getResult() : m;
         }
@@ -531,7 +527,6 @@ struct WarpAttentionBuilder {
       next[half] = m;
       next[2 + half] = sum;
     }
-    int64_t outTiles = dv / 8;
     SmallVector<Frag> acc(outTiles), valueSum(shaped ? outTiles : 0);
     for (int64_t t = 0; t < outTiles; ++t)
       for (int64_t e = 0; e < 4; ++e)
@@ -565,11 +560,11 @@ struct WarpAttentionBuilder {
       // read at the value columns [g·dv/8, (g+1)·dv/8), a piece at a time:
       // tile τ's B column g is column τ of that span.
       Value key = add(add(k0, c * kK), pairCol);
-      Value col = add(src.vCol, mul(quad, vSpan));
+      Value col = add(src.vCol, mul(quad, outTiles));
       std::array<Value, 4> keyRows;
       for (int64_t i = 0; i < 4; ++i)
         keyRows[i] = keyAt(add(key, (i / 2) * 8 + i % 2));
-      int64_t piece = std::gcd(vSpan, kValuePiece);
+      int64_t piece = std::gcd(outTiles, kValuePiece);
       std::array<Value, 4> valueRows;
       for (int64_t t = 0; t < outTiles; ++t) {
         if (t % piece == 0)
