@@ -104,9 +104,23 @@ private:
 };
 } // namespace
 
+/// How many passes `pm` runs at its top level: the pass manager merges
+/// adjacent nested pass managers into one adaptor when it runs.
+static int64_t topLevelPassCount(OpPassManager &pm) {
+  int64_t count = 0;
+  bool previousAdaptor = false;
+  for (Pass &pass : pm.getPasses()) {
+    bool adaptor = pass.getName().ends_with("OpToOpPassAdaptor");
+    if (!adaptor || !previousAdaptor)
+      ++count;
+    previousAdaptor = adaptor;
+  }
+  return count;
+}
+
 void mlir::tfm::addProgressInstrumentation(PassManager &pm, llvm::StringRef task) {
   if (!Progress::enabled())
     return;
   pm.addInstrumentation(
-      std::make_unique<ProgressInstrumentation>(task, pm.size()));
+      std::make_unique<ProgressInstrumentation>(task, topLevelPassCount(pm)));
 }
