@@ -38,13 +38,27 @@
 
 using namespace mlir;
 
+namespace {
+/// What the two targets' front ends differ in.
+struct FrontEndOptions {
+  bool fusedAttention = true;
+  bool planBuffers = true;
+  /// Keys per online-softmax step of the one-thread-per-row kernel.
+  int64_t attentionKeyBlock = 1;
+  bool tensorCoreAttention = false;
+  /// Runs the tensor-core kernel's warps lane by lane on the CPU.
+  bool emulateWarps = false;
+  /// The runtime ("cpu" or "cuda") whose GEMM calls replace linalg GEMMs,
+  /// or none.
+  std::optional<std::string> gemmRuntime;
+};
+} // namespace
+
 /// Model -> bufferized host code with explicit deallocation, temporaries
 /// planned into one arena per function: the part of the pipeline both
 /// targets share.
-static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
-                                    bool planBuffers, int64_t attentionKeyBlock,
-                                    bool tensorCoreAttention = false,
-                                    bool emulateWarps = false) {
+static void buildBufferizedFrontEnd(OpPassManager &pm,
+                                    const FrontEndOptions &options) {
   // Imported ONNX nodes that were not raised to tfm ops: shapes first (ONNX
   // shape inference leaves exported graphs partly unranked), then upstream
   // ops. Constant operands the legalisation needs are still local here.
@@ -53,13 +67,13 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
   // Transformer tier -> linalg on tensors. Blocks become (shared) functions
   // first: small functions keep LLVM's compile time linear in the depth.
   pm.addPass(tfm::createTfmOutlineBlocks());
-  if (fusedAttention) {
+  if (options.fusedAttention) {
     tfm::TfmFuseAttentionOptions attention;
-    attention.keyBlock = attentionKeyBlock;
-    attention.tensorCores = tensorCoreAttention;
+    attention.keyBlock = options.attentionKeyBlock;
+    attention.tensorCores = options.tensorCoreAttention;
     pm.addPass(tfm::createTfmFuseAttention(attention));
     // The tensor-core kernel's warps, run lane by lane on the CPU.
-    if (emulateWarps)
+    if (options.emulateWarps)
       pm.addPass(tfm::createTfmEmulateWarps());
   }
   pm.addPass(tfm::createConvertTfmToLinalg());
@@ -69,6 +83,8 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
   pm.addPass(createCSEPass());
   pm.addPass(tfm::createTfmFuseElementwise());
   pm.addPass(createCanonicalizerPass());
+  // Undo CSE's merging of same-shaped GEMMs' zero or bias fills.
+  pm.addPass(tfm::createTfmUnshareInits());
 
   // Tensors -> buffers, with deallocation.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -77,10 +93,19 @@ static void buildBufferizedFrontEnd(OpPassManager &pm, bool fusedAttention,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
+  // GEMMs -> runtime calls while every buffer is still its own allocation
+  // and before deallocation and planning: a GEMM that takes over the write
+  // of the kernel after it is then seen to use that buffer too, and both
+  // keep its inputs alive.
+  if (options.gemmRuntime) {
+    tfm::ConvertLinalgToTfmRuntimeOptions gemms;
+    gemms.runtime = *options.gemmRuntime;
+    pm.addPass(tfm::createConvertLinalgToTfmRuntime(gemms));
+  }
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass()); // clones -> alloc + copy
-  if (planBuffers)
+  if (options.planBuffers)
     pm.addNestedPass<func::FuncOp>(tfm::createTfmPlanBuffers());
 }
 
@@ -99,14 +124,17 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   // A block of 8 keys per online-softmax step: 19% faster attention than one
   // key at a time (GPT-2 shapes, seq 512, AVX2).
   bool emulate = options.emulateTensorCoreAttention;
-  buildBufferizedFrontEnd(pm, options.fusedAttention || emulate,
-                          options.planBuffers, /*attentionKeyBlock=*/8,
-                          /*tensorCoreAttention=*/emulate,
-                          /*emulateWarps=*/emulate);
-
-  // GEMMs -> runtime; everything else -> loops -> LLVM.
+  FrontEndOptions frontEnd;
+  frontEnd.fusedAttention = options.fusedAttention || emulate;
+  frontEnd.planBuffers = options.planBuffers;
+  frontEnd.attentionKeyBlock = 8;
+  frontEnd.tensorCoreAttention = emulate;
+  frontEnd.emulateWarps = emulate;
   if (options.useRuntimeGemm)
-    pm.addPass(tfm::createConvertLinalgToTfmRuntime());
+    frontEnd.gemmRuntime = "cpu";
+  buildBufferizedFrontEnd(pm, frontEnd);
+
+  // Everything but the GEMMs -> loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createForallToForLoopPass()); // fused attention
   addControlFlowAndStridedMetadata(pm);
@@ -211,15 +239,16 @@ void mlir::tfm::buildTfmToCUDAPipeline(
   // registers, and a block of keys' rows would spill (ptxas.test). 16-bit
   // attention runs on tensor cores where the chip has bf16 mma.sync.
   const ChipInfo *chip = findChip(options.chip);
-  buildBufferizedFrontEnd(pm, options.fusedAttention, options.planBuffers,
-                          /*attentionKeyBlock=*/1,
-                          options.tensorCoreAttention && chip &&
-                              chip->bf16MmaSync);
+  FrontEndOptions frontEnd;
+  frontEnd.fusedAttention = options.fusedAttention;
+  frontEnd.planBuffers = options.planBuffers;
+  frontEnd.tensorCoreAttention =
+      options.tensorCoreAttention && chip && chip->bf16MmaSync;
+  frontEnd.gemmRuntime = "cuda"; // cuBLASLt
+  buildBufferizedFrontEnd(pm, frontEnd);
 
-  // Buffers -> GPU memory; GEMMs -> cuBLASLt; other linalg ops -> kernels.
+  // Buffers -> GPU memory; linalg ops but the GEMMs -> kernels.
   pm.addPass(tfm::createTfmGPUDeviceMemory());
-  pm.addPass(tfm::createConvertLinalgToTfmRuntime(
-      tfm::ConvertLinalgToTfmRuntimeOptions{/*runtime=*/"cuda"}));
   tfm::TfmLinalgToGPUOptions kernels;
   kernels.blockSize = options.blockSize;
   pm.addPass(tfm::createTfmLinalgToGPU(kernels));

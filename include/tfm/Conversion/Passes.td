@@ -152,8 +152,19 @@ def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::M
     With `runtime=cuda` the calls go to the CUDA runtime's cuBLASLt GEMMs
     instead (`tfm_cuda_matmul[_set]_AB_C`, `tfm_cuda_batch_matmul[_set]_AB_C`)
     for the operand types it provides: f32·f32→f32, f16·f16→f32|f16 and
-    bf16·bf16→f32|bf16, always accumulated in f32. Every operand must then
-    be device memory.
+    bf16·bf16→f32|bf16, always accumulated in f32. A 2-D GEMM also takes
+    over, where the runtime's epilogues can do the work:
+    - a bias broadcast into its accumulator (`_bias`);
+    - the rounding of its f32 result to the 16-bit operand type (`_AB_AB`),
+      and then the bias in that type.
+    A GEMM that takes over a later kernel's write is placed where that
+    kernel was, and only where the buffer it then writes provably shares no
+    byte with its operands (distinct allocations, or disjoint constant
+    slots of one) and its own result is read by nothing else.
+
+    Run it right after bufferization, before deallocation and memory
+    planning: every buffer is still its own allocation, and buffer
+    lifetimes then see what each call reads and writes.
   }];
   let options = [
     Option<"runtime", "runtime", "std::string", /*default=*/"\"cpu\"",
@@ -334,6 +345,27 @@ def TfmFuseElementwise : Pass<"tfm-fuse-elementwise"> {
     is only fused when the consumer is its single user (no recomputation).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TfmUnshareInits : Pass<"tfm-unshare-inits"> {
+  let summary = "Give each destination-style op its own init (fill, broadcast, empty)";
+  let description = [{
+    CSE merges identical `linalg.fill` and `linalg.broadcast` ops on tensors,
+    so same-shaped linears start from one zero- or bias-filled tensor. One
+    GEMM can then write it in place; bufferization copies the filled buffer
+    for every other one, and the copy hides the fill from
+    `convert-linalg-to-tfm-runtime` (no beta = 0 GEMM, no bias epilogue).
+    This pass clones such a fill or broadcast (and the `tensor.empty` it
+    fills) right before each destination use but the first, so every GEMM
+    fills its own accumulator: the same pass over memory as the copy, and
+    the runtime GEMMs see their init. Other readers keep the original.
+    A `tensor.empty` that several destination-style ops write into is
+    cloned the same way: each writes a buffer of its own, which
+    `tfm-plan-buffers` then places by lifetime, rather than one buffer in
+    place in turn. Run it after CSE, right before bufferization.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def TfmPlanBuffers : Pass<"tfm-plan-buffers", "::mlir::func::FuncOp"> {

@@ -14,6 +14,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::tfm {
 #define GEN_PASS_DEF_CONVERTLINALGTOTFMRUNTIME
@@ -53,13 +54,85 @@ bool isRowMajor(Type type) {
   return memref && memref.getLayout().isIdentity();
 }
 
+/// True if `op` has no memory effect other than allocating its results.
+bool onlyAllocates(Operation *op) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects || op->getNumRegions() != 0)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::all_of(instances, [&](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Allocate>(e.getEffect()) && e.getValue() &&
+           e.getValue().getDefiningOp() == op;
+  });
+}
+
 /// The nearest operation after (`forward`) or before `op` in its block that
-/// touches memory, skipping views, shape reads and constants.
+/// touches memory, skipping views, shape reads, constants and allocations
+/// (a GEMM moved forward onto the kernel after it then still comes after
+/// its output's allocation).
 Operation *adjacentEffectful(Operation *op, bool forward) {
   do
     op = forward ? op->getNextNode() : op->getPrevNode();
-  while (op && isMemoryEffectFree(op));
+  while (op && (isMemoryEffectFree(op) || onlyAllocates(op)));
   return op;
+}
+
+/// The buffer a view is part of, and the bytes of it the view spans if
+/// they are known.
+struct Extent {
+  Value root;
+  std::optional<std::pair<int64_t, int64_t>> bytes;
+};
+
+/// Follows `v` through view-like ops to the buffer it views. The byte range
+/// is known for a static row-major view reached through casts, reshapes and
+/// memref.view at constant shifts (tfm-plan-buffers's arena slots).
+Extent extentOf(Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  std::optional<std::pair<int64_t, int64_t>> bytes;
+  if (type.hasStaticShape() && type.getLayout().isIdentity() &&
+      type.getElementType().isIntOrFloat())
+    bytes = {0, type.getNumElements() *
+                    llvm::divideCeil(type.getElementTypeBitWidth(), 8)};
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
+    Operation *op = view.getOperation();
+    APInt shift;
+    if (auto byteView = dyn_cast<memref::ViewOp>(op)) {
+      if (bytes && byteView.getSizes().empty() &&
+          matchPattern(byteView.getByteShift(), m_ConstantInt(&shift)))
+        bytes = {bytes->first + shift.getSExtValue(),
+                 bytes->second + shift.getSExtValue()};
+      else
+        bytes.reset();
+    } else if (!isa<memref::CastOp, memref::CollapseShapeOp,
+                    memref::ExpandShapeOp>(op)) {
+      // Casts and reshapes of a row-major view keep its pointer and bytes.
+      bytes.reset();
+    }
+    v = view.getViewSource();
+  }
+  return {v, bytes};
+}
+
+/// True if `v` is the result of an allocation: a buffer no other value
+/// outside its views can alias.
+bool isAllocation(Value v) {
+  Operation *op = v.getDefiningOp();
+  return op && hasSingleEffect<MemoryEffects::Allocate>(op, v);
+}
+
+/// True if the buffers `a` and `b` provably share no byte. A GEMM whose
+/// output is moved onto another buffer (a later kernel's) must not write
+/// over its own inputs: the memory planner and in-place bufferization may
+/// give that buffer an input's bytes once the input is dead.
+bool provablyDisjoint(Value a, Value b) {
+  Extent x = extentOf(a), y = extentOf(b);
+  if (x.root != y.root)
+    return isAllocation(x.root) || isAllocation(y.root);
+  return x.bytes && y.bytes &&
+         (x.bytes->second <= y.bytes->first ||
+          y.bytes->second <= x.bytes->first);
 }
 
 /// The bias broadcast over C's rows right before a CUDA GEMM into C (only
@@ -130,6 +203,11 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
   if (d.getElementType() != narrow || !isRowMajor(d) ||
       d.getShape() != cast<MemRefType>(c.getType()).getShape())
     return std::nullopt;
+  // The GEMM reads A and B while it writes D.
+  Value dBuffer = truncate.getDpsInits()[0];
+  if (!provablyDisjoint(dBuffer, op.getDpsInputs()[0]) ||
+      !provablyDisjoint(dBuffer, op.getDpsInputs()[1]))
+    return std::nullopt;
   // Nothing else may read C: once the GEMM writes D, C holds nothing.
   for (Operation *user : c.getUsers())
     if (user != op && user != truncate && user != zeroFill &&
@@ -144,7 +222,8 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
     store.biasSource = widen.getDpsInputs()[0];
     store.widen = widen;
     auto source = cast<MemRefType>(store.biasSource.getType());
-    if (source.getElementType() != narrow || !isRowMajor(source))
+    if (source.getElementType() != narrow || !isRowMajor(source) ||
+        !provablyDisjoint(dBuffer, store.biasSource))
       return std::nullopt;
   }
   return store;

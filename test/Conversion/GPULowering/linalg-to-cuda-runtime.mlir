@@ -120,9 +120,10 @@ func.func @not_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf
 // CHECK-DAG: func.func private @tfm_cuda_matmul_bias_bf16_bf16(memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?xbf16, strided<[?], offset: ?>>, memref<?x?xbf16, strided<[?, ?], offset: ?>>) attributes {llvm.emit_c_interface}
 // CHECK-DAG: func.func private @tfm_cuda_matmul_set_f16_f16(
 // CHECK-LABEL: func.func @narrow_store
-// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x16xbf16>, %[[BIAS:[^:]*]]: memref<16xbf16>, {{.*}}, %[[ARENA:[^:]*]]: memref<?xi8>
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x16xbf16>, %[[BIAS:[^:]*]]: memref<16xbf16>
 // The widening of the bias, read by nothing now, is gone too.
 // CHECK-NOT: arith.extf
+// CHECK: %[[ARENA:.*]] = memref.alloc
 // CHECK: %[[D:.*]] = memref.view %[[ARENA]]
 // CHECK: %[[VA:.*]] = memref.cast %[[A]]
 // CHECK: %[[VB:.*]] = memref.cast %[[B]]
@@ -132,9 +133,10 @@ func.func @not_bias(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf
 // CHECK: call @tfm_cuda_matmul_set_f16_f16(
 // CHECK-NOT: linalg.
 // CHECK: return
-func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memref<16xbf16>, %wide: memref<16xf32>, %c: memref<?x16xf32>, %arena: memref<?xi8>,
-                        %ha: memref<4x8xf16>, %hb: memref<8x16xf16>, %hc: memref<4x16xf32>, %hd: memref<4x16xf16>) {
+func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memref<16xbf16>, %wide: memref<16xf32>, %c: memref<?x16xf32>,
+                        %ha: memref<4x8xf16>, %hb: memref<8x16xf16>, %hc: memref<4x16xf32>) {
   %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
   %zero = arith.constant 0.0 : f32
   linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%bias : memref<16xbf16>) outs(%wide : memref<16xf32>) {
   ^bb0(%in: bf16, %out: f32):
@@ -144,6 +146,8 @@ func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memr
   %n = memref.dim %c, %c0 : memref<?x16xf32>
   linalg.broadcast ins(%wide : memref<16xf32>) outs(%c : memref<?x16xf32>) dimensions = [0]
   linalg.matmul ins(%a, %b : memref<?x8xbf16>, memref<8x16xbf16>) outs(%c : memref<?x16xf32>)
+  %bytes = arith.muli %n, %c32 : index
+  %arena = memref.alloc(%bytes) : memref<?xi8>
   %d = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x16xbf16>
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c : memref<?x16xf32>) outs(%d : memref<?x16xbf16>) {
   ^bb0(%in: f32, %out: bf16):
@@ -152,6 +156,7 @@ func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memr
   }
   linalg.fill ins(%zero : f32) outs(%hc : memref<4x16xf32>)
   linalg.matmul ins(%ha, %hb : memref<4x8xf16>, memref<8x16xf16>) outs(%hc : memref<4x16xf32>)
+  %hd = memref.alloc() : memref<4x16xf16>
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%hc : memref<4x16xf32>) outs(%hd : memref<4x16xf16>) {
   ^bb0(%in: f32, %out: f16):
     %0 = arith.truncf %in : f32 to f16
@@ -183,12 +188,14 @@ func.func @narrow_store(%a: memref<?x8xbf16>, %b: memref<8x16xbf16>, %bias: memr
 // CHECK: arith.extf {{.*}} : bf16 to f32
 // CHECK: call @tfm_cuda_matmul_bias_bf16_bf16(
 // CHECK: linalg.copy ins(%{{.*}} : memref<16xf32>)
-func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %d: memref<4x16xbf16>, %hd: memref<4x16xf16>,
+func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>,
                             %c1: memref<4x16xf32>, %e: memref<4x16xf32>, %c2: memref<4x16xf32>,
                             %c3: memref<4x16xf32>, %c4: memref<4x16xf32>, %wide: memref<16xf32>,
                             %c5: memref<4x16xf32>, %hbias: memref<16xf16>, %wide5: memref<16xf32>,
                             %c6: memref<4x16xf32>, %xbias: memref<16xbf16>, %wide6: memref<16xf32>, %keep: memref<16xf32>) {
   %zero = arith.constant 0.0 : f32
+  %d = memref.alloc() : memref<4x16xbf16>
+  %hd = memref.alloc() : memref<4x16xf16>
   linalg.fill ins(%zero : f32) outs(%c1 : memref<4x16xf32>)
   linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c1 : memref<4x16xf32>)
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c1 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
@@ -242,5 +249,104 @@ func.func @not_narrow_store(%a: memref<4x8xbf16>, %b: memref<8x16xbf16>, %d: mem
     linalg.yield %0 : bf16
   }
   linalg.copy ins(%wide6 : memref<16xf32>) outs(%keep : memref<16xf32>)
+  return
+}
+
+// -----
+
+// The GEMM storing D reads A, B and the bias while it writes D, where the
+// program wrote D only after it: D must share no byte with them. Slots of
+// one arena at constant offsets are compared; a slot at a dynamic offset,
+// a buffer written in place (A's own), and two arguments (the caller may
+// pass one buffer twice) may overlap; distinct allocations, or an
+// allocation and an argument (B), do not. Allocations between the GEMM and the
+// rounding are skipped.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @narrow_store_overlap
+// CHECK: %[[ARENA:.*]] = memref.alloc() : memref<1024xi8>
+// A: bytes [0, 64). D: bytes [64, 192), disjoint.
+// CHECK: %[[D:.*]] = memref.view %[[ARENA]][%c64{{.*}}] : memref<1024xi8> to memref<4x16xbf16>
+// CHECK: %[[VD:.*]] = memref.cast %[[D]]
+// CHECK: call @tfm_cuda_matmul_set_bf16_bf16(%{{.*}}, %{{.*}}, %[[VD]])
+// D at [32, 160) overlaps A.
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf
+// D at a dynamic offset.
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf
+// D written in place over the buffer A is a view of.
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf
+// D and A both arguments.
+// CHECK: call @tfm_cuda_matmul_set_bf16_f32(
+// CHECK: arith.truncf
+// A fresh allocation between the GEMM and the rounding.
+// CHECK: memref.alloc() : memref<4x16xbf16>
+// CHECK: call @tfm_cuda_matmul_set_bf16_bf16(
+// CHECK-NOT: arith.truncf
+// CHECK: return
+func.func @narrow_store_overlap(%b: memref<8x16xbf16>,
+                                %at: index, %argA: memref<4x8xbf16>, %argD: memref<4x16xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %arena = memref.alloc() : memref<1024xi8>
+  %a = memref.view %arena[%c0][] : memref<1024xi8> to memref<4x8xbf16>
+  %d = memref.view %arena[%c64][] : memref<1024xi8> to memref<4x16xbf16>
+  %overlap = memref.view %arena[%c32][] : memref<1024xi8> to memref<4x16xbf16>
+  %dynamic = memref.view %arena[%at][] : memref<1024xi8> to memref<4x16xbf16>
+  %own = memref.alloc() : memref<128xi8>
+  %ownA = memref.view %own[%c0][] : memref<128xi8> to memref<4x8xbf16>
+  %ownD = memref.view %own[%c0][] : memref<128xi8> to memref<4x16xbf16>
+  %c1 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c1 : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c1 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c1 : memref<4x16xf32>) outs(%d : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  %c2 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c2 : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c2 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c2 : memref<4x16xf32>) outs(%overlap : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  %c3 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c3 : memref<4x16xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c3 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c3 : memref<4x16xf32>) outs(%dynamic : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  %c4 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c4 : memref<4x16xf32>)
+  linalg.matmul ins(%ownA, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c4 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c4 : memref<4x16xf32>) outs(%ownD : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  %c5 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c5 : memref<4x16xf32>)
+  linalg.matmul ins(%argA, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c5 : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c5 : memref<4x16xf32>) outs(%argD : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  %c6 = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%c6 : memref<4x16xf32>)
+  linalg.matmul ins(%argA, %b : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c6 : memref<4x16xf32>)
+  %fresh = memref.alloc() : memref<4x16xbf16>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%c6 : memref<4x16xf32>) outs(%fresh : memref<4x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
   return
 }
