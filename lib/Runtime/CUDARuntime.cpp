@@ -177,12 +177,16 @@ struct GemmPlan {
                          layoutD = nullptr;
   cublasLtMatmulAlgo_t algo = {};
   size_t workspaceSize = 0;
-  /// Set for a bias-epilogue problem cuBLASLt has no algorithm for: such
-  /// calls broadcast the bias into C and accumulate instead.
+  /// Set for an epilogue problem (bias, activation) cuBLASLt has no
+  /// algorithm for: such calls broadcast the bias into C and accumulate,
+  /// then apply the activation by a kernel, instead.
   bool noEpilogue = false;
 };
 
-constexpr size_t kGemmKeySize = 24;
+/// The activation a GEMM applies to its result, in f32, before rounding.
+enum class Activation { None, Relu, GeluTanh };
+
+constexpr size_t kGemmKeySize = 25;
 using GemmKey = std::array<int64_t, kGemmKeySize>;
 
 struct GemmKeyHash {
@@ -249,6 +253,11 @@ struct Runtime {
 
   std::mutex gemmMutex;
   std::unordered_map<GemmKey, GemmPlan, GemmKeyHash> gemmPlans;
+
+  /// The fallback's epilogue kernels (Epilogues.cu), loaded on first use;
+  /// null if loading failed (recorded).
+  std::once_flag epiloguesOnce;
+  CUmodule epilogues = nullptr;
 };
 
 Runtime *createRuntime() {
@@ -743,15 +752,32 @@ bool createLayout(cublasLtMatrixLayout_t &layout, cudaDataType_t type,
          setLayoutBatch(layout, static_cast<int32_t>(batch), batchStride);
 }
 
-/// Builds the plan for D = op(X) op(Y) (+ D), plus the bias vector `bias`
-/// of D's rows (of cType) if not null. Returns false on failure (recorded;
-/// nothing to clean up), except that a bias problem without an algorithm
-/// returns true with `plan.noEpilogue` set and nothing recorded.
+/// cuBLASLt's epilogue for a bias (or none) and an activation.
+cublasLtEpilogue_t epilogueFor(bool bias, Activation activation) {
+  switch (activation) {
+  case Activation::Relu:
+    return bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+  case Activation::GeluTanh:
+    // cuBLASLt's GELU is the tanh form (PyTorch's fallback for its GELU
+    // epilogue applies gelu(approximate="tanh")).
+    return bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+  case Activation::None:
+    break;
+  }
+  return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+}
+
+/// Builds the plan for D = act(op(X) op(Y) (+ D) (+ bias)), with the bias
+/// vector `bias` of D's rows (of cType) if not null. Returns false on
+/// failure (recorded; nothing to clean up), except that an epilogue problem
+/// without an algorithm returns true with `plan.noEpilogue` set and nothing
+/// recorded.
 bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
                cudaDataType_t cType, int64_t batch, const LtOperand &x,
                int64_t xBatchStride, const LtOperand &y, int64_t yBatchStride,
                const LtOperand &d, int64_t dBatchStride,
-               const std::array<uint32_t, 3> &alignments, const void *bias) {
+               const std::array<uint32_t, 3> &alignments, const void *bias,
+               Activation activation) {
   bool ok = checkLt(
       cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
       "cublasLtMatmulDescCreate");
@@ -770,17 +796,19 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
        createLayout(plan.layoutX, abType, x, batch, xBatchStride) &&
        createLayout(plan.layoutY, abType, y, batch, yBatchStride) &&
        createLayout(plan.layoutD, cType, d, batch, dBatchStride);
+  uint32_t epilogue = epilogueFor(bias != nullptr, activation);
+  bool withEpilogue = epilogue != CUBLASLT_EPILOGUE_DEFAULT;
+  if (ok && withEpilogue)
+    ok = checkLt(cublasLtMatmulDescSetAttribute(plan.desc,
+                                                CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                                &epilogue, sizeof(epilogue)),
+                 "cublasLtMatmulDescSetAttribute(EPILOGUE)");
   if (ok && bias) {
     // The heuristic reads the bias pointer's alignment, so it is set now
     // (and again before each call: the same plan serves other biases of the
     // same alignment).
-    uint32_t epilogue = CUBLASLT_EPILOGUE_BIAS;
     int32_t biasType = cType;
-    ok = checkLt(cublasLtMatmulDescSetAttribute(plan.desc,
-                                                CUBLASLT_MATMUL_DESC_EPILOGUE,
-                                                &epilogue, sizeof(epilogue)),
-                 "cublasLtMatmulDescSetAttribute(EPILOGUE)") &&
-         checkLt(cublasLtMatmulDescSetAttribute(
+    ok = checkLt(cublasLtMatmulDescSetAttribute(
                      plan.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType,
                      sizeof(biasType)),
                  "cublasLtMatmulDescSetAttribute(BIAS_DATA_TYPE)") &&
@@ -829,15 +857,15 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
         rt.blas, plan.desc, plan.layoutX, plan.layoutY, plan.layoutD,
         plan.layoutD, preference, 1, &heuristic, &returned);
   cublasLtMatmulPreferenceDestroy(preference);
-  // A bias epilogue cuBLASLt does not support for this problem (no
-  // algorithm, or NOT_SUPPORTED) is not an error: the caller falls back.
+  // An epilogue cuBLASLt does not support for this problem (no algorithm,
+  // or NOT_SUPPORTED) is not an error: the caller falls back.
   bool noAlgorithm =
       ok && (status == CUBLAS_STATUS_SUCCESS
                  ? returned < 1 || heuristic.state != CUBLAS_STATUS_SUCCESS
-                 : bias && status == CUBLAS_STATUS_NOT_SUPPORTED);
+                 : withEpilogue && status == CUBLAS_STATUS_NOT_SUPPORTED);
   if (ok && !noAlgorithm)
     ok = checkLt(status, "cublasLtMatmulAlgoGetHeuristic");
-  if (noAlgorithm && bias) {
+  if (noAlgorithm && withEpilogue) {
     destroyPlan(plan);
     plan.noEpilogue = true;
     return true;
@@ -862,8 +890,9 @@ bool buildPlan(Runtime &rt, GemmPlan &plan, cudaDataType_t abType,
   return true;
 }
 
-/// False when TFM_CUDA_GEMM_EPILOGUES=0: every bias is then broadcast into C
-/// by copies (the fallback), to compare the two paths.
+/// False when TFM_CUDA_GEMM_EPILOGUES=0: every epilogue (bias, activation,
+/// addend) is then applied by the runtime's own kernel after a plain GEMM
+/// (the fallback), to compare the two paths.
 bool epiloguesEnabled() {
   static const bool enabled = [] {
     const char *env = std::getenv("TFM_CUDA_GEMM_EPILOGUES");
@@ -878,55 +907,79 @@ struct VectorView {
   int64_t size, stride;
 };
 
-/// Fills each row of C (a single matrix with unit column stride, `cSize`-byte
-/// elements) with `bias` (contiguous, C's columns long) by copies on
-/// `stream`: the bias into row 0, then rows 0..r-1 into rows r..2r-1,
-/// doubling. Returns false on failure (recorded).
-bool broadcastRows(Runtime &rt, CUstream stream, const MatrixView &c,
-                   const VectorView &bias, int64_t cSize) {
-  int64_t m = c.rows, n = c.cols;
-  size_t rowBytes = static_cast<size_t>(n * cSize);
-  if (!checkCu(cuMemcpyAsync(toDevicePtr(c.base), toDevicePtr(bias.base),
-                             rowBytes, stream),
-               "cuMemcpyAsync"))
+/// What a GEMM adds to its product before rounding, in cuBLASLt's order:
+/// D = act(A B + X + bias).
+struct Epilogue {
+  /// Broadcast over D's rows.
+  const VectorView *bias = nullptr;
+  /// An addend of D's extents and strides (cuBLASLt's C, when it is not D).
+  const MatrixView *addend = nullptr;
+  Activation activation = Activation::None;
+
+  bool empty() const {
+    return !bias && !addend && activation == Activation::None;
+  }
+};
+
+/// The fallback's epilogue kernels (Epilogues.cu), as PTX text.
+const char kEpiloguesPtx[] =
+#include "EpiloguesPTX.inc"
+    ;
+
+/// D = act(D + bias + X) in place for the single matrix `d` of `dType`, by
+/// the fallback's kernel queued on `stream`. Returns false on failure
+/// (recorded).
+bool applyEpilogue(Runtime &rt, CUstream stream, const MatrixView &d,
+                   cudaDataType_t dType, const Epilogue &epilogue) {
+  std::call_once(rt.epiloguesOnce, [&rt] {
+    CUmodule module = nullptr;
+    if (checkCu(cuModuleLoadData(&module, kEpiloguesPtx),
+                "cuModuleLoadData(epilogue kernels)"))
+      rt.epilogues = module;
+  });
+  if (!rt.epilogues) {
+    recordError("tfm_cuda_matmul: the epilogue kernels are not loaded");
+    return false;
+  }
+  std::string name = "tfm_epilogue_";
+  name += dType == CUDA_R_32F ? "f32" : dType == CUDA_R_16BF ? "bf16" : "f16";
+  CUfunction function = nullptr;
+  if (!checkCu(cuModuleGetFunction(&function, rt.epilogues, name.c_str()),
+               "cuModuleGetFunction"))
+    return false;
+  CUdeviceptr base = toDevicePtr(d.base);
+  long long rows = d.rows, cols = d.cols, rowStride = d.rs, colStride = d.cs;
+  CUdeviceptr bias = epilogue.bias ? toDevicePtr(epilogue.bias->base) : 0;
+  long long biasStride = epilogue.bias ? epilogue.bias->stride : 0;
+  CUdeviceptr addend = epilogue.addend ? toDevicePtr(epilogue.addend->base) : 0;
+  long long addendRowStride = epilogue.addend ? epilogue.addend->rs : 0;
+  long long addendColStride = epilogue.addend ? epilogue.addend->cs : 0;
+  int activation = static_cast<int>(epilogue.activation);
+  void *params[] = {
+      &base,      &rows,       &cols,   &rowStride,       &colStride,
+      &bias,      &biasStride, &addend, &addendRowStride, &addendColStride,
+      &activation};
+  // A grid-stride loop: enough blocks to fill any GPU, no more.
+  constexpr long long kThreads = 256, kMaxBlocks = 8192;
+  long long blocks =
+      std::clamp((rows * cols + kThreads - 1) / kThreads, 1LL, kMaxBlocks);
+  if (!checkCu(cuLaunchKernel(function, static_cast<unsigned>(blocks), 1, 1,
+                              static_cast<unsigned>(kThreads), 1, 1, 0, stream,
+                              params, nullptr),
+               "cuLaunchKernel(epilogue)"))
     return false;
   noteEnqueued(rt, stream);
-  for (int64_t filled = 1, rows = 1; filled < m; filled += rows) {
-    rows = std::min(filled, m - filled);
-    char *dst = c.base + filled * c.rs * cSize;
-    bool ok;
-    if (c.rs == n) { // dense rows: one contiguous block
-      ok = checkCu(cuMemcpyAsync(toDevicePtr(dst), toDevicePtr(c.base),
-                                 static_cast<size_t>(rows) * rowBytes, stream),
-                   "cuMemcpyAsync");
-    } else {
-      CUDA_MEMCPY2D copy;
-      std::memset(&copy, 0, sizeof(copy));
-      copy.srcMemoryType = CU_MEMORYTYPE_UNIFIED;
-      copy.srcDevice = toDevicePtr(c.base);
-      copy.srcPitch = static_cast<size_t>(c.rs * cSize);
-      copy.dstMemoryType = CU_MEMORYTYPE_UNIFIED;
-      copy.dstDevice = toDevicePtr(dst);
-      copy.dstPitch = copy.srcPitch;
-      copy.WidthInBytes = rowBytes;
-      copy.Height = static_cast<size_t>(rows);
-      ok = checkCu(cuMemcpy2DAsync(&copy, stream), "cuMemcpy2DAsync");
-    }
-    if (!ok)
-      return false;
-    noteEnqueued(rt, stream);
-  }
   return true;
 }
 
 /// C = A B (+ C if `accumulate`) for batches of views, A and B of `abType`
-/// (`abSize` bytes), C of `cType` (`cSize` bytes). With a `bias` (single
-/// matrices only, not accumulating), C = A B + bias broadcast over C's rows,
-/// through cuBLASLt's bias epilogue where it has an algorithm, else by
-/// filling C's rows with the bias and accumulating.
+/// (`abSize` bytes), C of `cType` (`cSize` bytes). A non-empty `epilogue`
+/// (single matrices only, not accumulating) makes it C = act(A B + X +
+/// bias): through cuBLASLt's epilogue where it has an algorithm, else by a
+/// plain GEMM and the runtime's epilogue kernel after it.
 void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
           int rank, cudaDataType_t abType, cudaDataType_t cType, int64_t cSize,
-          bool accumulate, const VectorView *bias = nullptr) {
+          bool accumulate, const Epilogue &epilogue = {}) {
   Runtime *rt = acquire();
   if (!rt)
     return;
@@ -947,6 +1000,12 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     return;
 
   CUstream stream = libraryStream(*rt);
+  const VectorView *bias = epilogue.bias;
+  const MatrixView *addend = epilogue.addend;
+  if (!epilogue.empty() && (accumulate || batch != 1)) {
+    layoutError("an epilogue needs one matrix C, not accumulated onto");
+    return;
+  }
   if (bias) {
     if (bias->size != n) {
       layoutError(("bias of " + std::to_string(bias->size) +
@@ -954,37 +1013,49 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
                       .c_str());
       return;
     }
-    if (accumulate || batch != 1 || (n > 1 && bias->stride != 1) ||
-        (n > 1 && c.cs != 1) || (m > 1 && c.rs < n)) {
+    if ((n > 1 && bias->stride != 1) || (n > 1 && c.cs != 1) ||
+        (m > 1 && c.rs < n)) {
       layoutError("unsupported operand layout for a bias (C must be one "
                   "row-major matrix, the bias contiguous)");
       return;
     }
   }
-  // Without the bias epilogue: C's rows = bias, then C += A B.
-  auto biasThenAccumulate = [&] {
-    if (broadcastRows(*rt, stream, c, *bias, cSize))
-      gemm(a, b, c, rank, abType, cType, cSize, /*accumulate=*/true);
-  };
-  if (bias && k == 0) {
-    broadcastRows(*rt, stream, c, *bias, cSize);
+  if (addend && (addend->batch != 1 || addend->rows != m || addend->cols != n ||
+                 addend->rs != c.rs || addend->cs != c.cs)) {
+    layoutError("the addend must have C's extents and strides");
     return;
   }
+  // An addend that is C itself is C's old contents: a GEMM accumulating.
+  bool addendIsC = addend && addend->base == c.base;
+  Epilogue rest = epilogue;
+  if (addendIsC)
+    rest.addend = nullptr;
+  // Without cuBLASLt's epilogue: C = A B (+ C), then the runtime's kernel
+  // adds the rest. A failing GEMM has recorded its error, which the caller
+  // reports; C's contents no longer matter then.
+  auto withoutEpilogue = [&] {
+    gemm(a, b, c, rank, abType, cType, cSize, /*accumulate=*/addendIsC);
+    if (!rest.empty())
+      applyEpilogue(*rt, stream, c, cType, rest);
+  };
   if (k == 0) {
-    if (accumulate)
-      return;
-    if (!isDense(c)) {
-      layoutError("unsupported operand layout for zero-filling C (strides "
-                  "not dense)");
-      return;
+    // A B is all zeros: C = 0 (or C's old contents), then the epilogue.
+    if (!accumulate && !addendIsC) {
+      if (!isDense(c)) {
+        layoutError("unsupported operand layout for zero-filling C (strides "
+                    "not dense)");
+        return;
+      }
+      size_t count = static_cast<size_t>(batch * m * n);
+      CUdeviceptr ptr = toDevicePtr(c.base);
+      if (cSize == 4)
+        checkCu(cuMemsetD32Async(ptr, 0, count, stream), "cuMemsetD32Async");
+      else
+        checkCu(cuMemsetD16Async(ptr, 0, count, stream), "cuMemsetD16Async");
+      noteEnqueued(*rt, stream);
     }
-    size_t count = static_cast<size_t>(batch * m * n);
-    CUdeviceptr ptr = toDevicePtr(c.base);
-    if (cSize == 4)
-      checkCu(cuMemsetD32Async(ptr, 0, count, stream), "cuMemsetD32Async");
-    else
-      checkCu(cuMemsetD16Async(ptr, 0, count, stream), "cuMemsetD16Async");
-    noteEnqueued(*rt, stream);
+    if (!rest.empty())
+      applyEpilogue(*rt, stream, c, cType, rest);
     return;
   }
 
@@ -1009,20 +1080,24 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
   if (!ensureBlas(*rt))
     return;
   // The epilogue adds a bias per row of D, which is a column of C only when
-  // D is C^T.
-  if (bias && (!problem.transposedD || !epiloguesEnabled()))
-    return biasThenAccumulate();
+  // D is C^T. Activations and the addend are elementwise.
+  if ((bias && !problem.transposedD) ||
+      (!epilogue.empty() && !epiloguesEnabled()))
+    return withoutEpilogue();
   const LtOperand &x = problem.x, &y = problem.y, &d = problem.d;
   const char *xPtr = problem.xPtr, *yPtr = problem.yPtr;
   int64_t sbX = problem.sbX, sbY = problem.sbY;
 
+  // cuBLASLt's C: the addend, or D itself.
+  const char *cIn = addend ? addend->base : c.base;
+  bool withC = accumulate || addend;
   std::array<uint32_t, 3> alignments = {
       static_cast<uint32_t>(alignmentOf(xPtr)),
       static_cast<uint32_t>(alignmentOf(yPtr)),
-      static_cast<uint32_t>(alignmentOf(c.base))};
+      static_cast<uint32_t>(std::min(alignmentOf(c.base), alignmentOf(cIn)))};
   GemmKey key = {abType,
                  cType,
-                 accumulate ? 1 : 0,
+                 withC ? 1 : 0,
                  batch,
                  x.op,
                  x.rows,
@@ -1043,7 +1118,8 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
                  alignments[2],
                  static_cast<int64_t>(rt->workspaceSize),
                  bias ? 1 : 0,
-                 bias ? alignmentOf(bias->base) : 0};
+                 bias ? alignmentOf(bias->base) : 0,
+                 static_cast<int64_t>(epilogue.activation)};
 
   std::unique_lock<std::mutex> lock(rt->gemmMutex);
   {
@@ -1051,7 +1127,8 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     if (found == rt->gemmPlans.end()) {
       GemmPlan plan;
       if (!buildPlan(*rt, plan, abType, cType, batch, x, sbX, y, sbY, d, sbC,
-                     alignments, bias ? bias->base : nullptr))
+                     alignments, bias ? bias->base : nullptr,
+                     epilogue.activation))
         return;
       if (rt->gemmPlans.size() >= kMaxGemmPlans) {
         for (auto &entry : rt->gemmPlans)
@@ -1063,20 +1140,19 @@ void gemm(const MatrixView &a, const MatrixView &b, const MatrixView &c,
     const GemmPlan &plan = found->second;
     if (plan.noEpilogue) {
       lock.unlock();
-      return biasThenAccumulate();
+      return withoutEpilogue();
     }
     if (bias && !checkLt(cublasLtMatmulDescSetAttribute(
                              plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                              &bias->base, sizeof(bias->base)),
                          "cublasLtMatmulDescSetAttribute(BIAS_POINTER)"))
       return;
-    float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
+    float alpha = 1.0f, beta = withC ? 1.0f : 0.0f;
     // Queued, not waited for: the next kernel on the stream reads C.
     checkLt(cublasLtMatmul(rt->blas, plan.desc, &alpha, xPtr, plan.layoutX,
-                           yPtr, plan.layoutY, &beta, c.base, plan.layoutD,
-                           c.base, plan.layoutD, &plan.algo,
-                           toHostPtr(rt->workspace), plan.workspaceSize,
-                           stream),
+                           yPtr, plan.layoutY, &beta, cIn, plan.layoutD, c.base,
+                           plan.layoutD, &plan.algo, toHostPtr(rt->workspace),
+                           plan.workspaceSize, stream),
             "cublasLtMatmul");
     noteEnqueued(*rt, stream);
   }
@@ -1119,19 +1195,33 @@ void gemmEntry(StridedMemRefType<TA, N> *a, StridedMemRefType<TA, N> *b,
          accumulate);
 }
 
-/// C = A B + bias (broadcast over C's rows).
+/// C = act(A B + X + bias), bias (broadcast over C's rows) and the addend X
+/// optional: the entries with an epilogue.
 template <typename TA, typename TC>
-void gemmBiasEntry(StridedMemRefType<TA, 2> *a, StridedMemRefType<TA, 2> *b,
-                   StridedMemRefType<TC, 1> *bias, StridedMemRefType<TC, 2> *c,
-                   cudaDataType_t abType, cudaDataType_t cType) {
-  if (!a || !b || !bias || !c) {
-    recordError("tfm_cuda_matmul_bias: null descriptor");
+void gemmEpilogueEntry(StridedMemRefType<TA, 2> *a, StridedMemRefType<TA, 2> *b,
+                       StridedMemRefType<TC, 1> *bias,
+                       StridedMemRefType<TC, 2> *x, StridedMemRefType<TC, 2> *c,
+                       cudaDataType_t abType, cudaDataType_t cType,
+                       Activation activation, bool withBias, bool withX) {
+  if (!a || !b || !c || (withBias && !bias) || (withX && !x)) {
+    recordError("tfm_cuda_matmul: null descriptor");
     return;
   }
-  VectorView vector{reinterpret_cast<char *>(bias->data + bias->offset),
-                    bias->sizes[0], bias->strides[0]};
+  VectorView biasView{};
+  MatrixView addend{};
+  Epilogue epilogue;
+  epilogue.activation = activation;
+  if (withBias) {
+    biasView = {reinterpret_cast<char *>(bias->data + bias->offset),
+                bias->sizes[0], bias->strides[0]};
+    epilogue.bias = &biasView;
+  }
+  if (withX) {
+    addend = view2d(x);
+    epilogue.addend = &addend;
+  }
   gemm(view2d(a), view2d(b), view2d(c), 2, abType, cType, sizeof(TC),
-       /*accumulate=*/false, &vector);
+       /*accumulate=*/false, epilogue);
 }
 
 } // namespace
@@ -1441,10 +1531,57 @@ constexpr cudaDataType_t kAB_bf16_bf16 = CUDA_R_16BF,
   extern "C" TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_##SUFFIX(  \
       StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
       StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C) {           \
-    gemmBiasEntry(A, B, Bias, C, kAB_##SUFFIX, kC_##SUFFIX);                   \
+    gemmEpilogueEntry<TA, TC>(A, B, Bias, nullptr, C, kAB_##SUFFIX,            \
+                              kC_##SUFFIX, Activation::None,                   \
+                              /*withBias=*/true, /*withX=*/false);             \
+  }                                                                            \
+  extern "C" TFM_CUDA_EXPORT void                                              \
+      _mlir_ciface_tfm_cuda_matmul_set_residual_##SUFFIX(                      \
+          StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,            \
+          StridedMemRefType<TC, 2> *X, StridedMemRefType<TC, 2> *C) {          \
+    gemmEpilogueEntry<TA, TC>(A, B, nullptr, X, C, kAB_##SUFFIX, kC_##SUFFIX,  \
+                              Activation::None, /*withBias=*/false,            \
+                              /*withX=*/true);                                 \
+  }                                                                            \
+  extern "C" TFM_CUDA_EXPORT void                                              \
+      _mlir_ciface_tfm_cuda_matmul_bias_residual_##SUFFIX(                     \
+          StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,            \
+          StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *X,         \
+          StridedMemRefType<TC, 2> *C) {                                       \
+    gemmEpilogueEntry<TA, TC>(A, B, Bias, X, C, kAB_##SUFFIX, kC_##SUFFIX,     \
+                              Activation::None, /*withBias=*/true,             \
+                              /*withX=*/true);                                 \
   }
 TFM_CUDA_GEMM_TYPES(TFM_CUDA_DEFINE_GEMMS)
 #undef TFM_CUDA_DEFINE_GEMMS
+
+#define TFM_CUDA_DEFINE_ACTIVATION_GEMMS(ACT, ACTIVATION, SUFFIX, TA, TC)      \
+  extern "C" TFM_CUDA_EXPORT void                                              \
+      _mlir_ciface_tfm_cuda_matmul_set_##ACT##_##SUFFIX(                       \
+          StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,            \
+          StridedMemRefType<TC, 2> *C) {                                       \
+    gemmEpilogueEntry<TA, TC>(A, B, nullptr, nullptr, C, kAB_##SUFFIX,         \
+                              kC_##SUFFIX, ACTIVATION, /*withBias=*/false,     \
+                              /*withX=*/false);                                \
+  }                                                                            \
+  extern "C" TFM_CUDA_EXPORT void                                              \
+      _mlir_ciface_tfm_cuda_matmul_bias_##ACT##_##SUFFIX(                      \
+          StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,            \
+          StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C) {       \
+    gemmEpilogueEntry<TA, TC>(A, B, Bias, nullptr, C, kAB_##SUFFIX,            \
+                              kC_##SUFFIX, ACTIVATION, /*withBias=*/true,      \
+                              /*withX=*/false);                                \
+  }
+#define TFM_CUDA_DEFINE_RELU_GEMMS(SUFFIX, TA, TC)                             \
+  TFM_CUDA_DEFINE_ACTIVATION_GEMMS(relu, Activation::Relu, SUFFIX, TA, TC)
+#define TFM_CUDA_DEFINE_GELU_TANH_GEMMS(SUFFIX, TA, TC)                        \
+  TFM_CUDA_DEFINE_ACTIVATION_GEMMS(gelu_tanh, Activation::GeluTanh, SUFFIX,    \
+                                   TA, TC)
+TFM_CUDA_GEMM_TYPES(TFM_CUDA_DEFINE_RELU_GEMMS)
+TFM_CUDA_GEMM_TYPES(TFM_CUDA_DEFINE_GELU_TANH_GEMMS)
+#undef TFM_CUDA_DEFINE_GELU_TANH_GEMMS
+#undef TFM_CUDA_DEFINE_RELU_GEMMS
+#undef TFM_CUDA_DEFINE_ACTIVATION_GEMMS
 
 //===----------------------------------------------------------------------===//
 // Executor interface

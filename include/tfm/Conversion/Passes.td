@@ -156,11 +156,17 @@ def ConvertLinalgToTfmRuntime : Pass<"convert-linalg-to-tfm-runtime", "::mlir::M
     over, where the runtime's epilogues can do the work:
     - a bias broadcast into its accumulator (`_bias`);
     - the rounding of its f32 result to the 16-bit operand type (`_AB_AB`),
-      and then the bias in that type.
+      and then the bias in that type;
+    - an activation kernel on its result, ReLU or GELU's tanh form (the
+      latter on 16-bit results only), in the form `tfm-to-linalg` writes
+      (`_set_ACT`, `_bias_ACT`);
+    - a kernel adding another buffer X to its result, a residual add
+      (`_set_residual`, `_bias_residual`: X is cuBLASLt's C, beta = 1).
     A GEMM that takes over a later kernel's write is placed where that
     kernel was, and only where the buffer it then writes provably shares no
     byte with its operands (distinct allocations, or disjoint constant
-    slots of one) and its own result is read by nothing else.
+    slots of one; X may also be that buffer itself) and its own result is
+    read by nothing else.
 
     Run it right after bufferization, before deallocation and memory
     planning: every buffer is still its own allocation, and buffer

@@ -211,6 +211,25 @@ TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_CUDA_DECLARE_CONSTANTS)
 ///       otherwise C's rows are filled with Bias by device copies and the
 ///       product accumulated onto them (always, with the environment
 ///       variable TFM_CUDA_GEMM_EPILOGUES=0).
+///   _mlir_ciface_tfm_cuda_matmul_set_ACT_SUFFIX(A, B, C):
+///       C[m, n] = act(sum_k A[m, k] * B[k, n])
+///   _mlir_ciface_tfm_cuda_matmul_bias_ACT_SUFFIX(A, B, Bias, C):
+///       C[m, n] = act(sum_k A[m, k] * B[k, n] + Bias[n])
+///       ACT is relu (max(x, 0)) or gelu_tanh (GELU's tanh form,
+///       0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))), applied in f32
+///       before the rounding to C's type: by cuBLASLt's epilogue where it
+///       has an algorithm for the problem, else by a kernel of the runtime's
+///       over C after the GEMM (always, with TFM_CUDA_GEMM_EPILOGUES=0).
+///       The bias has the layout rules of matmul_bias; C is one matrix.
+///   _mlir_ciface_tfm_cuda_matmul_set_residual_SUFFIX(A, B, X, C):
+///       C[m, n] = sum_k A[m, k] * B[k, n] + X[m, n]
+///   _mlir_ciface_tfm_cuda_matmul_bias_residual_SUFFIX(A, B, Bias, X, C):
+///       C[m, n] = sum_k A[m, k] * B[k, n] + Bias[n] + X[m, n]
+///       X (of C's type, extents and strides; it may be C itself) is
+///       cuBLASLt's C operand with beta = 1, C its D: the residual add of a
+///       transformer block in the GEMM, rounded once. Without an algorithm
+///       for the problem, the runtime's kernel adds X (and Bias) after a
+///       plain GEMM.
 ///
 /// All three memrefs are device (or managed) memory. Products are accumulated
 /// in f32 (CUBLAS_COMPUTE_32F, no TF32), then rounded to C's type. Each
@@ -235,8 +254,25 @@ TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_CUDA_DECLARE_CONSTANTS)
       StridedMemRefType<TC, 3> *C);                                            \
   TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_##SUFFIX(             \
       StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C);            \
+  TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_set_residual_##SUFFIX(     \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 2> *X, StridedMemRefType<TC, 2> *C);               \
+  TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_residual_##SUFFIX(    \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *X,             \
+      StridedMemRefType<TC, 2> *C);                                            \
+  TFM_CUDA_DECLARE_ACTIVATION_GEMMS(relu, SUFFIX, TA, TC)                      \
+  TFM_CUDA_DECLARE_ACTIVATION_GEMMS(gelu_tanh, SUFFIX, TA, TC)
+#define TFM_CUDA_DECLARE_ACTIVATION_GEMMS(ACT, SUFFIX, TA, TC)                 \
+  TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_set_##ACT##_##SUFFIX(      \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
+      StridedMemRefType<TC, 2> *C);                                            \
+  TFM_CUDA_EXPORT void _mlir_ciface_tfm_cuda_matmul_bias_##ACT##_##SUFFIX(     \
+      StridedMemRefType<TA, 2> *A, StridedMemRefType<TA, 2> *B,                \
       StridedMemRefType<TC, 1> *Bias, StridedMemRefType<TC, 2> *C);
 TFM_CUDA_GEMM_TYPES(TFM_CUDA_DECLARE_GEMMS)
+#undef TFM_CUDA_DECLARE_ACTIVATION_GEMMS
 #undef TFM_CUDA_DECLARE_GEMMS
 
 //===----------------------------------------------------------------------===//

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -154,16 +155,25 @@ linalg::BroadcastOp biasBroadcast(linalg::MatmulOp op) {
   return broadcast;
 }
 
-/// If `op` is an elementwise linalg.generic (identity maps, all parallel)
-/// from one buffer to another whose body is a single cast `CastOp` of the
-/// input, returns it.
-template <typename CastOp> linalg::GenericOp castCopy(Operation *op) {
+/// `op` if it is an elementwise linalg.generic (identity maps, all
+/// parallel) from one to `maxInputs` buffers to another.
+linalg::GenericOp elementwiseMap(Operation *op, unsigned maxInputs = 1) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
-  if (!generic || generic.getNumDpsInputs() != 1 ||
-      generic.getNumDpsInits() != 1 || !generic.hasPureBufferSemantics() ||
+  if (!generic || generic.getNumDpsInputs() < 1 ||
+      generic.getNumDpsInputs() > maxInputs || generic.getNumDpsInits() != 1 ||
+      !generic.hasPureBufferSemantics() ||
       generic.getNumParallelLoops() != generic.getNumLoops() ||
       !llvm::all_of(generic.getIndexingMapsArray(),
                     [](AffineMap map) { return map.isIdentity(); }))
+    return {};
+  return generic;
+}
+
+/// If `op` is an elementwise map whose body is a single cast `CastOp` of
+/// the input, returns it.
+template <typename CastOp> linalg::GenericOp castCopy(Operation *op) {
+  linalg::GenericOp generic = elementwiseMap(op);
+  if (!generic)
     return {};
   Block &body = generic.getRegion().front();
   auto cast = dyn_cast<CastOp>(body.front());
@@ -227,6 +237,189 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
       return std::nullopt;
   }
   return store;
+}
+
+/// True if `v` is a float constant equal to `c` rounded to its type.
+bool isFloatConstant(Value v, double c) {
+  FloatAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return false;
+  APFloat expected(c);
+  bool losesInfo = false;
+  expected.convert(attr.getValue().getSemantics(), APFloat::rmNearestTiesToEven,
+                   &losesInfo);
+  return attr.getValue().bitwiseIsEqual(expected);
+}
+
+using ValueMatcher = llvm::function_ref<bool(Value)>;
+
+/// True if `v` is `OpTy(x, y)` with `lhs(x)` and `rhs(y)`, in either order.
+template <typename OpTy>
+bool isCommutativeOf(Value v, ValueMatcher lhs, ValueMatcher rhs) {
+  auto op = v.getDefiningOp<OpTy>();
+  return op && ((lhs(op.getLhs()) && rhs(op.getRhs())) ||
+                (lhs(op.getRhs()) && rhs(op.getLhs())));
+}
+
+/// True if `y` is GELU's tanh form of `x`, as tfm-to-linalg writes it:
+/// (x * 0.5) * (tanh((x + x * x * x * 0.044715) * sqrt(2 / pi)) + 1), the
+/// operands of each product and sum in either order.
+bool isGeluTanh(Value y, Value x) {
+  auto isX = [&](Value v) { return v == x; };
+  auto isSquare = [&](Value v) {
+    return isCommutativeOf<arith::MulFOp>(v, isX, isX);
+  };
+  auto isCube = [&](Value v) {
+    return isCommutativeOf<arith::MulFOp>(v, isSquare, isX);
+  };
+  auto isCubic = [&](Value v) {
+    return isCommutativeOf<arith::MulFOp>(
+        v, isCube, [](Value c) { return isFloatConstant(c, 0.044715); });
+  };
+  auto isInner = [&](Value v) {
+    return isCommutativeOf<arith::AddFOp>(v, isX, isCubic);
+  };
+  auto isTanh = [&](Value v) {
+    auto tanh = v.getDefiningOp<math::TanhOp>();
+    return tanh && isCommutativeOf<arith::MulFOp>(
+                       tanh.getOperand(), isInner, [](Value c) {
+                         return isFloatConstant(c, std::sqrt(2.0 / M_PI));
+                       });
+  };
+  auto isHalfX = [&](Value v) {
+    return isCommutativeOf<arith::MulFOp>(
+        v, isX, [](Value c) { return isFloatConstant(c, 0.5); });
+  };
+  auto isOnePlusTanh = [&](Value v) {
+    return isCommutativeOf<arith::AddFOp>(
+        v, isTanh, [](Value c) { return isFloatConstant(c, 1.0); });
+  };
+  return isCommutativeOf<arith::MulFOp>(y, isHalfX, isOnePlusTanh);
+}
+
+/// The value in f32 of the body argument `arg` of an elementwise kernel on
+/// `elt` (f32, or a 16-bit type widened to f32 by arith.extf), or null.
+Value widened(BlockArgument arg) {
+  if (arg.getType().isF32())
+    return arg;
+  auto widen = llvm::find_if(arg.getUsers(), [](Operation *user) {
+    return isa<arith::ExtFOp>(user) && user->getResult(0).getType().isF32();
+  });
+  return widen == arg.getUsers().end() ? Value() : (*widen)->getResult(0);
+}
+
+/// What the elementwise kernel `generic`, whose input `resultInput` is a
+/// GEMM's result, computes from it, by the runtime's name for the epilogue,
+/// if a runtime GEMM can do it: "relu" or "gelu_tanh" (one input), or
+/// "residual" (the sum of the two inputs). The body computes in f32 (16-bit
+/// values widened by arith.extf) and rounds back to the element type.
+/// GELU only for 16-bit results: cuBLASLt's epilogue may evaluate tanh
+/// less exactly than f32 rounding, not less than bf16 or f16 rounding.
+std::optional<StringRef> kernelEpilogue(linalg::GenericOp generic,
+                                        unsigned resultInput) {
+  Block &body = generic.getRegion().front();
+  Type elt = body.getArgument(0).getType();
+  Value y = body.getTerminator()->getOperand(0);
+  if ((!elt.isF32() && !elt.isBF16() && !elt.isF16()) || y.getType() != elt ||
+      llvm::any_of(body.getArguments().drop_back(),
+                   [&](BlockArgument arg) { return arg.getType() != elt; }))
+    return std::nullopt;
+  if (!elt.isF32()) {
+    auto truncate = y.getDefiningOp<arith::TruncFOp>();
+    if (!truncate || !truncate.getIn().getType().isF32())
+      return std::nullopt;
+    y = truncate.getIn();
+  }
+  Value x = widened(body.getArgument(resultInput));
+  if (!x)
+    return std::nullopt;
+  auto isX = [&](Value v) { return v == x; };
+  if (generic.getNumDpsInputs() == 2) {
+    Value other = widened(body.getArgument(1 - resultInput));
+    if (other && isCommutativeOf<arith::AddFOp>(
+                     y, isX, [&](Value v) { return v == other; }))
+      return StringRef("residual");
+    return std::nullopt;
+  }
+  if (isCommutativeOf<arith::MaximumFOp>(
+          y, isX, [](Value c) { return isFloatConstant(c, 0.0); }))
+    return StringRef("relu");
+  if (!elt.isF32() && isGeluTanh(y, x))
+    return StringRef("gelu_tanh");
+  return std::nullopt;
+}
+
+/// An elementwise kernel right after a CUDA GEMM (or after the rounding the
+/// GEMM took over) that cuBLASLt's epilogue can do instead: an activation
+/// of the GEMM's result R, or R plus another buffer X (a residual add). The
+/// GEMM then writes the kernel's output E, and R, read by nothing else, is
+/// never written: one more pass over the result less.
+struct EpilogueKernel {
+  linalg::GenericOp kernel;
+  /// "relu", "gelu_tanh" or "residual".
+  StringRef epilogue;
+  /// The reshape of R the kernel reads (a linear's 3-D output), if any; E
+  /// and X are reshaped back to R's shape by its inverse.
+  memref::ExpandShapeOp expand;
+  /// The addend X of a residual add, as the kernel reads it.
+  Value addend;
+};
+
+/// `after` is the op that now ends the GEMM (it or the rounding), `result`
+/// R, `writers` the ops about to be folded into the call that use R, and
+/// `inputs` what the GEMM reads, which E must not overlap.
+std::optional<EpilogueKernel> epilogueKernel(Operation *after, Value result,
+                                             ArrayRef<Operation *> writers,
+                                             ArrayRef<Value> inputs) {
+  linalg::GenericOp kernel =
+      elementwiseMap(adjacentEffectful(after, /*forward=*/true), 2);
+  if (!kernel)
+    return std::nullopt;
+  // The input that is R, through an expand_shape or not; the other one, if
+  // any, is the addend.
+  memref::ExpandShapeOp expand;
+  std::optional<unsigned> resultInput;
+  for (auto [i, in] : llvm::enumerate(kernel.getDpsInputs())) {
+    auto reshape = in.getDefiningOp<memref::ExpandShapeOp>();
+    if (in == result || (reshape && reshape.getSrc() == result)) {
+      if (resultInput)
+        return std::nullopt;
+      resultInput = i;
+      expand = in == result ? memref::ExpandShapeOp() : reshape;
+    }
+  }
+  if (!resultInput)
+    return std::nullopt;
+  Value read = kernel.getDpsInputs()[*resultInput];
+  Value e = kernel.getDpsInits()[0];
+  Value addend;
+  if (kernel.getNumDpsInputs() == 2)
+    addend = kernel.getDpsInputs()[1 - *resultInput];
+  auto readType = cast<MemRefType>(read.getType());
+  for (Value v : {e, addend})
+    if (v && (!isRowMajor(v.getType()) ||
+              cast<MemRefType>(v.getType()).getShape() != readType.getShape()))
+      return std::nullopt;
+  auto onlyShapeReads = [&](Value v, ArrayRef<Operation *> allowed) {
+    return llvm::all_of(v.getUsers(), [&](Operation *user) {
+      return llvm::is_contained(allowed, user) || isa<memref::DimOp>(user);
+    });
+  };
+  SmallVector<Operation *> users(writers);
+  users.append({kernel, expand});
+  if (!onlyShapeReads(result, users) ||
+      (expand && !onlyShapeReads(expand.getResult(), {kernel})))
+    return std::nullopt;
+  std::optional<StringRef> epilogue = kernelEpilogue(kernel, *resultInput);
+  // The GEMM reads its operands while it writes E; cuBLASLt reads X as it
+  // writes E, element by element, so X may be E itself, but not overlap it
+  // otherwise.
+  if (!epilogue ||
+      !llvm::all_of(inputs,
+                    [&](Value input) { return provablyDisjoint(e, input); }) ||
+      (addend && addend != e && !provablyDisjoint(e, addend)))
+    return std::nullopt;
+  return EpilogueKernel{kernel, *epilogue, expand, addend};
 }
 
 /// The runtime's suffix for a GEMM's operand element types, or "" if it has
@@ -305,14 +498,36 @@ struct ConvertLinalgToTfmRuntimePass
         store =
             narrowStore(matmul, overwrite ? fill : linalg::FillOp(), broadcast);
       }
+      Value bias;
+      if (broadcast)
+        bias = store ? store->biasSource : broadcast.getInput();
+      // On CUDA, an activation or residual-add kernel after an overwriting
+      // or bias GEMM becomes cuBLASLt's epilogue.
+      std::optional<EpilogueKernel> epilogue;
+      if (cuda && !batched && (overwrite || broadcast)) {
+        SmallVector<Operation *> writers = {op};
+        if (store)
+          writers = {store->truncate};
+        else if (overwrite)
+          writers.push_back(fill);
+        else
+          writers.push_back(broadcast);
+        SmallVector<Value> inputs = {op.getDpsInputs()[0],
+                                     op.getDpsInputs()[1]};
+        if (bias)
+          inputs.push_back(bias);
+        epilogue = epilogueKernel(
+            store ? store->truncate.getOperation() : op.getOperation(),
+            store ? store->truncate.getDpsInits()[0] : op.getDpsInits()[0],
+            writers, inputs);
+      }
       std::string name = cuda ? "tfm_cuda_" : "tfm_rt_";
       name += batched ? "batch_matmul" : "matmul";
       if (overwrite) {
         fill->erase();
         name += "_set";
       } else if (broadcast) {
-        operands.insert(operands.begin() + 2,
-                        store ? store->biasSource : broadcast.getInput());
+        operands.insert(operands.begin() + 2, bias);
         broadcast->erase();
         name += "_bias";
       }
@@ -324,8 +539,26 @@ struct ConvertLinalgToTfmRuntimePass
         StringRef narrow = StringRef(suffix).split('_').first;
         suffix = (narrow + "_" + narrow).str();
       }
+      // The GEMM storing E takes the kernel's place, where E (and X) exist.
+      if (epilogue) {
+        name += "_" + epilogue->epilogue.str();
+        position = epilogue->kernel;
+      }
       name += "_" + suffix;
       OpBuilder b(position);
+      if (epilogue) {
+        // E and X as R's shape.
+        auto asResult = [&](Value v) -> Value {
+          memref::ExpandShapeOp expand = epilogue->expand;
+          if (!expand)
+            return v;
+          return memref::CollapseShapeOp::create(
+              b, expand.getLoc(), v, expand.getReassociationIndices());
+        };
+        operands.back() = asResult(epilogue->kernel.getDpsInits()[0]);
+        if (epilogue->addend)
+          operands.insert(operands.end() - 1, asResult(epilogue->addend));
+      }
       SmallVector<Value> views;
       for (Value v : operands) {
         auto type = cast<MemRefType>(v.getType());
@@ -339,6 +572,12 @@ struct ConvertLinalgToTfmRuntimePass
           getOrDeclare(module, name, ValueRange(views).getTypes());
       func::CallOp::create(b, op.getLoc(), callee, views);
       op->erase();
+      if (epilogue) {
+        epilogue->kernel->erase();
+        if (memref::ExpandShapeOp expand = epilogue->expand;
+            expand && expand->use_empty())
+          expand->erase();
+      }
       if (store) {
         store->truncate->erase();
         // The widened bias was read only by the broadcast, now gone.
