@@ -245,7 +245,9 @@ def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
       block per output row, each thread folds a strided slice of the row in
       registers (vectorised as above when the row is static), then
       `gpu.all_reduce` combines the threads with warp shuffles and thread 0
-      folds the result into the output.
+      folds the result into the output. A `linalg.fill` of that output
+      right before the op (nothing touching memory between) is folded in:
+      thread 0 starts from the fill's value, and the fill is no kernel.
     - **generic**: one thread per point of the parallel loops, with the
       reduction loops serial inside it; any linalg op (named or generic,
       reductions anywhere, `linalg.index`) lowers this way.

@@ -469,11 +469,47 @@ matchRowReduction(linalg::LinalgOp op) {
   return combiners;
 }
 
+/// For each output of the row reduction `op`, the value a linalg.fill
+/// right before it (nothing touching memory between them) wrote into all of
+/// it, or null. Every such output element is written once by the row
+/// template (its map selects each row's own element), so the kernel can
+/// start from the fill's value and the fill need not run.
+SmallVector<Value> filledInits(linalg::LinalgOp op,
+                               SmallVectorImpl<linalg::FillOp> &fills) {
+  SmallVector<Value> values(op.getNumDpsInits());
+  unsigned rowDims = op.getNumLoops() - 1;
+  Operation *prev = op.getOperation();
+  while ((prev = prev->getPrevNode())) {
+    if (isMemoryEffectFree(prev))
+      continue;
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (!fill || !fill.hasPureBufferSemantics())
+      break;
+    bool used = false;
+    for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+      AffineMap map = op.getMatchingIndexingMap(&init);
+      // Each row loop's own dimension of the output, in any order.
+      if (values[i] || init.get() != fill.getOutputs()[0] ||
+          !map.isProjectedPermutation() || map.getNumResults() != rowDims ||
+          map.isFunctionOfDim(rowDims))
+        continue;
+      values[i] = fill.getInputs()[0];
+      fills.push_back(fill);
+      used = true;
+    }
+    if (!used)
+      break;
+  }
+  return values;
+}
+
 /// One block per output row; threads fold strided slices of the row, then
-/// combine with gpu.all_reduce.
+/// combine with gpu.all_reduce. An output with an `initial` value starts
+/// from it rather than from its old contents.
 void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
                        ArrayRef<std::pair<Operation *, Combiner>> combiners,
-                       int64_t maxBlock, bool vectorize) {
+                       ArrayRef<Value> initial, int64_t maxBlock,
+                       bool vectorize) {
   Location loc = op.getLoc();
   SmallVector<Value> sizes = loopSizes(b, op);
   unsigned dim = op.getNumLoops() - 1;
@@ -542,7 +578,8 @@ void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
   for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
     AffineMap map = op.getMatchingIndexingMap(&init);
     SmallVector<Value> idx = applyMap(b, loc, map, ivs);
-    Value old = memref::LoadOp::create(b, loc, init.get(), idx);
+    Value old = initial[i] ? initial[i]
+                           : memref::LoadOp::create(b, loc, init.get(), idx);
     Operation *combiner = combiners[i].first;
     BlockArgument accArg = op.getRegionOutputArgs()[i];
     IRMapping m;
@@ -848,7 +885,21 @@ struct TfmLinalgToGPUPass
       op->erase();
     }
 
+    // A row reduction starts from the value a fill right before it wrote
+    // (the usual zero or -inf accumulator): one kernel instead of two.
+    DenseMap<Operation *, SmallVector<Value>> initial;
+    llvm::SmallPtrSet<Operation *, 8> absorbed;
     for (linalg::LinalgOp op : ops) {
+      if (op.getNumReductionLoops() == 0 || !matchRowReduction(op))
+        continue;
+      SmallVector<linalg::FillOp> fills;
+      initial[op] = filledInits(op, fills);
+      for (linalg::FillOp fill : fills)
+        absorbed.insert(fill);
+    }
+    for (linalg::LinalgOp op : ops) {
+      if (absorbed.contains(op))
+        continue;
       OpBuilder b(op);
       // Each template builds its guard + launch in a fresh region, so the
       // builder is restored to just before the op for the next one.
@@ -856,11 +907,13 @@ struct TfmLinalgToGPUPass
       if (op.getNumReductionLoops() == 0)
         buildElementwise(b, op, blockSize, vectorize);
       else if (auto combiners = matchRowReduction(op))
-        buildRowReduction(b, op, *combiners, blockSize, vectorize);
+        buildRowReduction(b, op, *combiners, initial[op], blockSize, vectorize);
       else
         buildGeneric(b, op, blockSize);
       op->erase();
     }
+    for (Operation *fill : absorbed)
+      fill->erase();
   }
 };
 

@@ -93,28 +93,41 @@ Value castTensor(OpBuilder &b, Location loc, Value t, Type elt) {
 
 /// Reduces the last dimension of `t` (rank r) into a rank r-1 tensor with
 /// `combine(acc, x)`, starting from `initValue`.
-Value reduceLastDim(OpBuilder &b, Location loc, Value t, double initValue,
-                    function_ref<Value(OpBuilder &, Location, Value, Value)>
-                        combine) {
-  auto ty = cast<RankedTensorType>(t.getType());
-  int64_t rank = ty.getRank();
-  Type elt = ty.getElementType();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
-  sizes.pop_back();
-  Value init = tensor::EmptyOp::create(b, loc, sizes, elt);
-  Value start = floatConst(b, loc, elt, initValue);
+/// Reduces over the last of the `rank` dimensions of `sizes`: one
+/// accumulator of `accType` per row, starting at `initValue`. `inputs` are
+/// read through `maps` (the identity, or the leading dimensions for a value
+/// per row); `combine(acc, elements)` folds one point into the accumulator.
+Value reduceRows(
+    OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Type accType,
+    ValueRange inputs, ArrayRef<AffineMap> maps, double initValue,
+    function_ref<Value(OpBuilder &, Location, Value, ValueRange)> combine) {
+  int64_t rank = sizes.size();
+  Value init = tensor::EmptyOp::create(b, loc, sizes.drop_back(), accType);
+  Value start = floatConst(b, loc, accType, initValue);
   Value acc = linalg::FillOp::create(b, loc, start, init).getResult(0);
   SmallVector<utils::IteratorType> iters = parallelIterators(rank);
   iters.back() = utils::IteratorType::reduction;
-  AffineMap full = b.getMultiDimIdentityMap(rank);
-  AffineMap dropLast = leadingDimsMap(b.getContext(), rank, rank - 1);
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(leadingDimsMap(b.getContext(), rank, rank - 1));
   auto generic = linalg::GenericOp::create(
-      b, loc, acc.getType(), ValueRange{t}, ValueRange{acc},
-      ArrayRef<AffineMap>{full, dropLast}, iters,
+      b, loc, acc.getType(), inputs, ValueRange{acc}, allMaps, iters,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], args[0]));
+        linalg::YieldOp::create(
+            nb, nloc, combine(nb, nloc, args.back(), args.drop_back()));
       });
   return generic.getResult(0);
+}
+
+Value reduceLastDim(
+    OpBuilder &b, Location loc, Value t, double initValue,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto ty = cast<RankedTensorType>(t.getType());
+  return reduceRows(
+      b, loc, tensor::getMixedSizes(b, loc, t), ty.getElementType(), {t},
+      {b.getMultiDimIdentityMap(ty.getRank())}, initValue,
+      [&](OpBuilder &nb, Location nloc, Value acc, ValueRange args) {
+        return combine(nb, nloc, acc, args[0]);
+      });
 }
 
 /// Collapses `t` of shape [d0, ..., dn, K] to [d0·…·dn, K] (rank 1: [1, K]).
@@ -227,37 +240,44 @@ struct NormLowering : OpRewritePattern<NormOp> {
     auto ty = cast<RankedTensorType>(op.getType());
     Type elt = ty.getElementType(), ct = computeType(elt);
     int64_t rank = ty.getRank();
-    Value x = castTensor(rewriter, loc, op.getInput(), ct);
+    // Every kernel reads the input as it is and widens it itself: no
+    // compute-type copy of x, nor of x - mean, is written to memory.
+    Value x = op.getInput();
     Value n = castScalar(rewriter, loc, dimValue(rewriter, loc, x, rank - 1), ct);
     Value eps = floatConst(rewriter, loc, ct, op.getEpsilon().convertToDouble());
     bool isLayer = op.getKind() == NormKind::layer;
 
-    auto add = [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
-      return arith::AddFOp::create(b, l, acc, v);
-    };
     AffineMap full = rewriter.getMultiDimIdentityMap(rank);
     AffineMap rows = leadingDimsMap(rewriter.getContext(), rank, rank - 1);
     AffineMap feature = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(rank - 1));
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, x);
     SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
 
-    // mean (layer) is subtracted before the second moment: two passes.
-    Value centered = x, mean;
+    // layer: the mean is subtracted before the second moment (two passes).
+    // Inputs a kernel reads x (and the row's sum) through, and x - mean
+    // from them.
+    SmallVector<Value> centeredInputs = {x};
+    SmallVector<AffineMap> centeredMaps = {full};
     if (isLayer) {
-      Value sum = reduceLastDim(rewriter, loc, x, 0.0, add);
-      mean = buildGeneric(rewriter, loc, rowSizes, ct, {sum},
-                          {rewriter.getMultiDimIdentityMap(rank - 1)},
-                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                            return arith::DivFOp::create(b, l, a[0], n);
-                          });
-      centered = buildGeneric(rewriter, loc, sizes, ct, {x, mean}, {full, rows},
-                              [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::SubFOp::create(b, l, a[0], a[1]);
-                              });
+      Value sum = reduceRows(
+          rewriter, loc, sizes, ct, {x}, {full}, 0.0,
+          [&](OpBuilder &b, Location l, Value acc, ValueRange a) -> Value {
+            return arith::AddFOp::create(b, l, acc, castScalar(b, l, a[0], ct));
+          });
+      centeredInputs.push_back(sum);
+      centeredMaps.push_back(rows);
     }
-    Value sumSq = reduceLastDim(
-        rewriter, loc, centered, 0.0,
-        [](OpBuilder &b, Location l, Value acc, Value v) -> Value {
+    auto centered = [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+      Value v = castScalar(b, l, a[0], ct);
+      if (!isLayer)
+        return v;
+      Value mean = arith::DivFOp::create(b, l, a[1], n);
+      return arith::SubFOp::create(b, l, v, mean);
+    };
+    Value sumSq = reduceRows(
+        rewriter, loc, sizes, ct, centeredInputs, centeredMaps, 0.0,
+        [&](OpBuilder &b, Location l, Value acc, ValueRange a) -> Value {
+          Value v = centered(b, l, a);
           Value sq = arith::MulFOp::create(b, l, v, v);
           return arith::AddFOp::create(b, l, acc, sq);
         });
@@ -270,8 +290,11 @@ struct NormLowering : OpRewritePattern<NormOp> {
           return math::RsqrtOp::create(b, l, v);
         });
 
-    SmallVector<Value> inputs = {centered, invStd};
-    SmallVector<AffineMap> maps = {full, rows};
+    SmallVector<Value> inputs = centeredInputs;
+    SmallVector<AffineMap> maps = centeredMaps;
+    inputs.push_back(invStd);
+    maps.push_back(rows);
+    unsigned first = inputs.size();
     Value scale = op.getScale(), shift = op.getShift();
     if (scale) {
       inputs.push_back(scale);
@@ -284,8 +307,9 @@ struct NormLowering : OpRewritePattern<NormOp> {
     Value out = buildGeneric(
         rewriter, loc, sizes, elt, inputs, maps,
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value y = arith::MulFOp::create(b, l, a[0], a[1]);
-          unsigned next = 2;
+          Value y =
+              arith::MulFOp::create(b, l, centered(b, l, a), a[first - 1]);
+          unsigned next = first;
           if (scale)
             y = arith::MulFOp::create(b, l, y, castScalar(b, l, a[next++], ct));
           if (shift)

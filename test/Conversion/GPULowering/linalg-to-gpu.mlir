@@ -90,6 +90,49 @@ func.func @row_sum(%x: memref<?x?xf32>, %s: memref<?xf32>) {
 
 // -----
 
+// A fill of the output right before a row reduction (a norm's or softmax's
+// zero or -inf accumulator) is no kernel of its own: thread 0 folds the
+// fill's value in rather than the output's old contents. Not so when
+// something that touches memory comes between them.
+// CHECK-LABEL: func.func @row_sum_filled
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?xf32>, %[[S:[^:]*]]: memref<?xf32>, %[[T:[^:]*]]: memref<?xf32>, %[[V:[^:]*]]: f32)
+// CHECK: gpu.launch
+// CHECK: %[[TOTAL:.*]] = gpu.all_reduce add
+// CHECK: scf.if
+// CHECK-NOT: memref.load %[[S]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[TOTAL]], %[[V]]
+// CHECK: memref.store %[[NEW]], %[[S]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: memref.store %[[V]], %[[T]]
+// CHECK: memref.store %[[V]], %[[X]]
+// CHECK: gpu.launch
+// CHECK: gpu.all_reduce add
+// CHECK: %[[OLD:.*]] = memref.load %[[T]]
+// CHECK: arith.addf %{{.*}}, %[[OLD]]
+// CHECK-NOT: gpu.launch
+func.func @row_sum_filled(%x: memref<?x?xf32>, %s: memref<?xf32>, %t: memref<?xf32>, %v: f32) {
+  %c0 = arith.constant 0 : index
+  linalg.fill ins(%v : f32) outs(%s : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x?xf32>) outs(%s : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.fill ins(%v : f32) outs(%t : memref<?xf32>)
+  memref.store %v, %x[%c0, %c0] : memref<?x?xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x?xf32>) outs(%t : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // A static row of 64: the block shrinks to 32 threads (a warp) that each
 // read 4-wide; the row max starts from -inf.
 // CHECK-LABEL: func.func @row_max

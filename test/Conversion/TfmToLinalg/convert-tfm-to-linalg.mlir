@@ -40,23 +40,27 @@ func.func @linear_f16(%x: tensor<2x8xf16>, %w: tensor<8x4xf16>) -> tensor<2x4xf1
 
 // -----
 
-// Layer norm: mean, centred second moment, rsqrt(var + eps), then scale/shift.
+// Layer norm, each kernel reading x itself (no copy of x - mean is
+// written): the row sum; the centred second moment, the mean recomputed
+// from the sum in the kernel; rsqrt(var + eps); then (x - mean) * rstd,
+// scale and shift.
 // CHECK-LABEL: func.func @norm_layer
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x8xf32>
 // CHECK-DAG: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
 // CHECK-DAG: %[[N:.*]] = arith.constant 8.000000e+00 : f32
-// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x8xf32>)
 // CHECK: arith.addf
-// CHECK: %[[MEAN:.*]] = linalg.generic
+// CHECK: %[[SQ:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]], %[[SUM]] : tensor<?x8xf32>, tensor<?xf32>)
 // CHECK: arith.divf %{{.*}}, %[[N]]
-// CHECK: %[[CEN:.*]] = linalg.generic
 // CHECK: arith.subf
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: linalg.generic
+// CHECK: %[[RSTD:.*]] = linalg.generic {{.*}} ins(%[[SQ]] : tensor<?xf32>)
 // CHECK: arith.addf %{{.*}}, %[[EPS]]
 // CHECK: math.rsqrt
-// CHECK: linalg.generic
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[SUM]], %[[RSTD]], %{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<?xf32>, tensor<?xf32>, tensor<8xf32>, tensor<8xf32>)
+// CHECK: arith.divf %{{.*}}, %[[N]]
+// CHECK: arith.subf
 // CHECK: arith.mulf
 // CHECK: arith.mulf
 // CHECK: arith.addf
@@ -75,6 +79,23 @@ func.func @norm_layer(%x: tensor<?x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>)
 func.func @norm_rms(%x: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
   %0 = tfm.norm rms %x {epsilon = 1.0e-6 : f64} : (tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
   return %0 : tensor<2x?x8xf32>
+}
+
+// -----
+
+// A 16-bit norm widens x in each kernel that reads it: no f32 copy of x.
+// CHECK-LABEL: func.func @norm_rms_bf16
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<4x8xbf16>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x8xbf16>)
+// CHECK: arith.extf
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %{{.*}} : tensor<4x8xbf16>, tensor<4xf32>) outs(%{{.*}} : tensor<4x8xbf16>)
+// CHECK: arith.extf
+// CHECK: arith.truncf
+// CHECK-NOT: linalg.generic
+func.func @norm_rms_bf16(%x: tensor<4x8xbf16>) -> tensor<4x8xbf16> {
+  %0 = tfm.norm rms %x {epsilon = 1.0e-6 : f64} : (tensor<4x8xbf16>) -> tensor<4x8xbf16>
+  return %0 : tensor<4x8xbf16>
 }
 
 // -----
