@@ -83,7 +83,8 @@ static void buildBufferizedFrontEnd(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(tfm::createTfmFuseElementwise());
   pm.addPass(createCanonicalizerPass());
-  // Undo CSE's merging of same-shaped GEMMs' zero or bias fills.
+  // Undo CSE's merging of same-shaped GEMMs' fills and kernels' empty
+  // tensors.
   pm.addPass(tfm::createTfmUnshareInits());
 
   // Tensors -> buffers, with deallocation.

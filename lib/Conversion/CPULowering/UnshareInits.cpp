@@ -1,4 +1,4 @@
-//===- UnshareInits.cpp - one fill or broadcast per destination ----------===//
+//===- UnshareInits.cpp - one init per destination-style op ---------------===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //

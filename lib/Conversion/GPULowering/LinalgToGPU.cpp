@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -469,14 +470,27 @@ matchRowReduction(linalg::LinalgOp op) {
   return combiners;
 }
 
+/// The buffer `v` views, through view-like ops.
+Value viewedBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
 /// For each output of the row reduction `op`, the value a linalg.fill
 /// right before it (nothing touching memory between them) wrote into all of
 /// it, or null. Every such output element is written once by the row
 /// template (its map selects each row's own element), so the kernel can
-/// start from the fill's value and the fill need not run.
+/// start from the fill's value and the fill need not run, unless the op
+/// also reads the filled buffer as an input.
 SmallVector<Value> filledInits(linalg::LinalgOp op,
                                SmallVectorImpl<linalg::FillOp> &fills) {
   SmallVector<Value> values(op.getNumDpsInits());
+  auto readByOp = [&](Value buffer) {
+    return llvm::any_of(op.getDpsInputs(), [&](Value in) {
+      return viewedBuffer(in) == viewedBuffer(buffer);
+    });
+  };
   unsigned rowDims = op.getNumLoops() - 1;
   Operation *prev = op.getOperation();
   while ((prev = prev->getPrevNode())) {
@@ -491,7 +505,7 @@ SmallVector<Value> filledInits(linalg::LinalgOp op,
       // Each row loop's own dimension of the output, in any order.
       if (values[i] || init.get() != fill.getOutputs()[0] ||
           !map.isProjectedPermutation() || map.getNumResults() != rowDims ||
-          map.isFunctionOfDim(rowDims))
+          map.isFunctionOfDim(rowDims) || readByOp(init.get()))
         continue;
       values[i] = fill.getInputs()[0];
       fills.push_back(fill);

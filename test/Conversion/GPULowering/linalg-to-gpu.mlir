@@ -110,6 +110,12 @@ func.func @row_sum(%x: memref<?x?xf32>, %s: memref<?xf32>) {
 // CHECK: gpu.all_reduce add
 // CHECK: %[[OLD:.*]] = memref.load %[[T]]
 // CHECK: arith.addf %{{.*}}, %[[OLD]]
+// Nor when the reduction reads the filled buffer (a view of it) too.
+// CHECK: gpu.launch
+// CHECK: memref.store %[[V]], %[[S]]
+// CHECK: gpu.launch
+// CHECK: gpu.all_reduce add
+// CHECK: memref.load %[[S]]
 // CHECK-NOT: gpu.launch
 func.func @row_sum_filled(%x: memref<?x?xf32>, %s: memref<?xf32>, %t: memref<?xf32>, %v: f32) {
   %c0 = arith.constant 0 : index
@@ -126,6 +132,15 @@ func.func @row_sum_filled(%x: memref<?x?xf32>, %s: memref<?xf32>, %t: memref<?xf
       ins(%x : memref<?x?xf32>) outs(%t : memref<?xf32>) {
   ^bb0(%a: f32, %acc: f32):
     %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.fill ins(%v : f32) outs(%s : memref<?xf32>)
+  %sv = memref.cast %s : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %sv : memref<?x?xf32>, memref<?xf32, strided<[1], offset: ?>>) outs(%s : memref<?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %m, %acc : f32
     linalg.yield %r : f32
   }
   return
