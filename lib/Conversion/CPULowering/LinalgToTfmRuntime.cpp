@@ -79,6 +79,14 @@ Operation *adjacentEffectful(Operation *op, bool forward) {
   return op;
 }
 
+/// True if nothing but `users` and shape reads uses the buffer `v`: what
+/// those ops write there is read by no one else.
+bool usedOnlyBy(Value v, ArrayRef<Operation *> users) {
+  return llvm::all_of(v.getUsers(), [&](Operation *user) {
+    return llvm::is_contained(users, user) || isa<memref::DimOp>(user);
+  });
+}
+
 /// The buffer a view is part of, and the bytes of it the view spans if
 /// they are known.
 struct Extent {
@@ -219,10 +227,8 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
       !provablyDisjoint(dBuffer, op.getDpsInputs()[1]))
     return std::nullopt;
   // Nothing else may read C: once the GEMM writes D, C holds nothing.
-  for (Operation *user : c.getUsers())
-    if (user != op && user != truncate && user != zeroFill &&
-        user != broadcast && !isa<memref::DimOp>(user))
-      return std::nullopt;
+  if (!usedOnlyBy(c, {op, truncate, zeroFill, broadcast}))
+    return std::nullopt;
   NarrowStore store{truncate, {}, {}};
   if (broadcast) {
     linalg::GenericOp widen = castCopy<arith::ExtFOp>(
@@ -400,15 +406,10 @@ std::optional<EpilogueKernel> epilogueKernel(Operation *after, Value result,
     if (v && (!isRowMajor(v.getType()) ||
               cast<MemRefType>(v.getType()).getShape() != readType.getShape()))
       return std::nullopt;
-  auto onlyShapeReads = [&](Value v, ArrayRef<Operation *> allowed) {
-    return llvm::all_of(v.getUsers(), [&](Operation *user) {
-      return llvm::is_contained(allowed, user) || isa<memref::DimOp>(user);
-    });
-  };
   SmallVector<Operation *> users(writers);
   users.append({kernel, expand});
-  if (!onlyShapeReads(result, users) ||
-      (expand && !onlyShapeReads(expand.getResult(), {kernel})))
+  if (!usedOnlyBy(result, users) ||
+      (expand && !usedOnlyBy(expand.getResult(), {kernel})))
     return std::nullopt;
   std::optional<StringRef> epilogue = kernelEpilogue(kernel, *resultInput);
   // The GEMM reads its operands while it writes E; cuBLASLt reads X as it
@@ -582,11 +583,7 @@ struct ConvertLinalgToTfmRuntimePass
         store->truncate->erase();
         // The widened bias was read only by the broadcast, now gone.
         if (linalg::GenericOp widen = store->widen;
-            widen && llvm::all_of(widen.getDpsInits()[0].getUsers(),
-                                  [&](Operation *user) {
-                                    return user == widen ||
-                                           isa<memref::DimOp>(user);
-                                  }))
+            widen && usedOnlyBy(widen.getDpsInits()[0], {widen}))
           widen->erase();
       }
     }

@@ -19,8 +19,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::tfm {
@@ -97,22 +97,6 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v) {
 MemRefType identityLayout(Value v) {
   auto type = cast<MemRefType>(v.getType());
   return MemRefType::get(type.getShape(), type.getElementType());
-}
-
-/// The buffer `v` is a view of: through view-like ops and casts.
-Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
-      v = view.getViewSource();
-      continue;
-    }
-    if (auto cast = dyn_cast<memref::CastOp>(def)) {
-      v = cast.getSource();
-      continue;
-    }
-    break;
-  }
-  return v;
 }
 
 struct TfmGPUDeviceMemoryPass
@@ -259,7 +243,8 @@ struct TfmGPUDeviceMemoryPass
         results.push_back(typed);
         // The function owned what it returned: free it unless it is an
         // argument's staging copy (freed below) or a weight.
-        Value root = rootBuffer(v);
+        // The buffer it views (casts are view-like too).
+        Value root = memref::skipViewLikeOps(cast<MemrefValue>(v));
         if (root.getDefiningOp<gpu::AllocOp>() &&
             !llvm::is_contained(staged, root))
           freed.insert(root);

@@ -25,13 +25,13 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -470,13 +470,6 @@ matchRowReduction(linalg::LinalgOp op) {
   return combiners;
 }
 
-/// The buffer `v` views, through view-like ops.
-Value viewedBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// For each output of the row reduction `op`, the value a linalg.fill
 /// right before it (nothing touching memory between them) wrote into all of
 /// it, or null. Every such output element is written once by the row
@@ -488,7 +481,8 @@ SmallVector<Value> filledInits(linalg::LinalgOp op,
   SmallVector<Value> values(op.getNumDpsInits());
   auto readByOp = [&](Value buffer) {
     return llvm::any_of(op.getDpsInputs(), [&](Value in) {
-      return viewedBuffer(in) == viewedBuffer(buffer);
+      return memref::skipViewLikeOps(cast<MemrefValue>(in)) ==
+             memref::skipViewLikeOps(cast<MemrefValue>(buffer));
     });
   };
   unsigned rowDims = op.getNumLoops() - 1;
