@@ -298,6 +298,8 @@ mlir::tfm::lowerToLLVMDialect(ModuleOp module, llvm::StringRef entry,
     pipelineOptions.planBuffers = options.planBuffers;
     pipelineOptions.emulateTensorCoreAttention =
         options.emulateTensorCoreAttention;
+    pipelineOptions.emulateGPUKernels = options.emulateGPUKernels;
+    pipelineOptions.emulateInReverse = options.emulateInReverse;
     buildTfmToCPUPipeline(pm, pipelineOptions);
   }
   if (options.configurePassManager && failed(options.configurePassManager(pm)))

@@ -135,6 +135,15 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
     frontEnd.gemmRuntime = "cpu";
   buildBufferizedFrontEnd(pm, frontEnd);
 
+  // The CUDA target's kernels, run block by block and thread by thread.
+  if (options.emulateGPUKernels) {
+    pm.addPass(tfm::createTfmLinalgToGPU());
+    tfm::TfmEmulateGPULaunchesOptions emulation;
+    emulation.reverse = options.emulateInReverse;
+    pm.addPass(tfm::createTfmEmulateGPULaunches(emulation));
+    pm.addPass(createCanonicalizerPass());
+  }
+
   // Everything but the GEMMs -> loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createForallToForLoopPass()); // fused attention

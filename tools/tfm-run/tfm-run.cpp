@@ -98,6 +98,17 @@ static cl::opt<bool> emulateTensorCoreAttention(
              "kernel, its warps emulated lane by lane (slow; checks that "
              "kernel without a GPU)"),
     cl::cat(runCat));
+static cl::opt<bool> emulateGPUKernels(
+    "emulate-gpu-kernels",
+    cl::desc("cpu: build the kernels as the cuda target does (all but the "
+             "GEMMs) and run their blocks and threads one after the other "
+             "(slow; checks those kernels without a GPU)"),
+    cl::cat(runCat));
+static cl::opt<bool> emulateInReverse(
+    "emulate-in-reverse",
+    cl::desc("with --emulate-gpu-kernels: run blocks and threads last to "
+             "first (a race shows as a difference between the orders)"),
+    cl::cat(runCat));
 
 namespace {
 constexpr int kExitMismatch = 1;
@@ -209,9 +220,14 @@ int main(int argc, char **argv) {
     return fail("--device=" + device + ": expected cpu or cuda");
   if (randomInputs && !inputs.empty())
     return fail("use either --input or --random-inputs, not both");
-  if (emulateTensorCoreAttention && device != "cpu")
-    return fail("--emulate-tensor-core-attention runs on the cpu; the cuda "
-                "device runs the kernel itself");
+  if ((emulateTensorCoreAttention || emulateGPUKernels) && device != "cpu")
+    return fail(llvm::Twine("--") +
+                (emulateGPUKernels ? "emulate-gpu-kernels"
+                                   : "emulate-tensor-core-attention") +
+                " runs on the cpu; the cuda device runs the kernels "
+                "themselves");
+  if (emulateInReverse && !emulateGPUKernels)
+    return fail("--emulate-in-reverse needs --emulate-gpu-kernels");
 
   std::string errorMessage;
   auto file = openInputFile(inputFile, &errorMessage);
@@ -251,6 +267,8 @@ int main(int argc, char **argv) {
     if (llvm::Error err = loweringFlags.apply(options))
       return fail(llvm::toString(std::move(err)));
     options.emulateTensorCoreAttention = emulateTensorCoreAttention;
+    options.emulateGPUKernels = emulateGPUKernels;
+    options.emulateInReverse = emulateInReverse;
     if (device == "cuda") {
       CUDATargetOptions cuda;
       cuda.chip = cudaChip;

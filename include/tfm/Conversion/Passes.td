@@ -307,6 +307,42 @@ def TfmPolynomialMath : Pass<"tfm-polynomial-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TfmEmulateGPULaunches : Pass<"tfm-emulate-gpu-launches"> {
+  let summary = "Run gpu.launch kernels of host code on the CPU, block by block and thread by thread";
+  let description = [{
+    Rewrites each `gpu.launch` into a loop over its blocks and, inside, a
+    loop over their threads, so that the kernels `tfm-linalg-to-gpu` builds
+    can be checked against the CPU executor without a GPU. Block-wide
+    operations at the top level of the kernel body (`gpu.all_reduce` with a
+    reduction kind, `gpu.barrier`) split it into phases: each thread runs a
+    phase before the next phase starts in any thread. A value that crosses
+    a phase boundary is kept per thread in a scratch buffer; an all-reduce
+    folds the threads' operands in thread order and gives every thread of
+    the later phases the total.
+
+    Warp-level operations (shuffles, subgroup ops, NVVM and NVGPU ops), a
+    block-wide operation inside control flow, clusters, async launches and
+    memory attributions are errors naming the op: the tensor-core attention
+    is emulated a warp at a time before it becomes a kernel
+    (`tfm-emulate-warps`).
+
+    `reverse=1` runs the blocks and the threads last to first: a kernel
+    whose threads or blocks race gives different results in the two
+    orders.
+
+    `tfm-to-cpu{emulate-gpu-kernels=1}` (`tfm-run --emulate-gpu-kernels`)
+    runs `tfm-linalg-to-gpu` and then this pass in the CPU pipeline.
+  }];
+  let options = [
+    Option<"reverse", "reverse", "bool", /*default=*/"false",
+           "Run blocks and threads from the last to the first">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def TfmEmulateWarps : Pass<"tfm-emulate-warps"> {
   let summary = "Run warp-level scf.forall kernels (mma.sync, shuffles) on the CPU";
   let description = [{

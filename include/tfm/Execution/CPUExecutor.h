@@ -109,6 +109,11 @@ struct CPUExecutableOptions {
   /// CPU: run fused bf16/f16 attention as the CUDA tensor-core kernel, its
   /// warps emulated lane by lane (slow; checks that kernel without a GPU).
   bool emulateTensorCoreAttention = false;
+  /// CPU: build every kernel but the GEMMs as the CUDA target does and run
+  /// its blocks and threads one after the other (slow; checks those kernels
+  /// without a GPU), last to first if `emulateInReverse`.
+  bool emulateGPUKernels = false;
+  bool emulateInReverse = false;
   /// Place each function's temporaries in one arena by lifetime
   /// (tfm-plan-buffers) instead of allocating each one.
   bool planBuffers = true;

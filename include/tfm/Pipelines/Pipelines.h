@@ -38,6 +38,20 @@ struct TfmToCPUPipelineOptions
                      "(tfm-emulate-warps): slow, for checking that kernel "
                      "without a GPU; implies fused-attention"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> emulateGPUKernels{
+      *this, "emulate-gpu-kernels",
+      llvm::cl::desc("Build every kernel but the GEMMs as the CUDA target "
+                     "does (tfm-linalg-to-gpu) and run its blocks and "
+                     "threads one after the other "
+                     "(tfm-emulate-gpu-launches): slow, for checking those "
+                     "kernels without a GPU"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> emulateInReverse{
+      *this, "emulate-in-reverse",
+      llvm::cl::desc("With emulate-gpu-kernels, run blocks and threads from "
+                     "the last to the first (a race shows as a difference "
+                     "between the two orders)"),
+      llvm::cl::init(false)};
 };
 
 /// tfm (or graph-tier linalg/tensor) -> LLVM dialect for the CPU: lowering

@@ -743,6 +743,11 @@ add("norm_rms_dyn", _norm_case("rms", True, False, 1e-6, shape=(2, 5, 64), dyn=(
 add("norm_layer_dyn", _norm_case("layer", True, True, 1e-5, shape=(3, 4, 64), dyn=(0, 1)))
 add("norm_layer_n1", _norm_case("layer", True, True, 1e-5, shape=(4, 1)))
 add("norm_layer_wide_n1024", _norm_case("layer", True, True, 1e-5, shape=(3, 1024)))
+# Rows wider than one sweep of a 256-thread block (scalar, 4 and 8 lanes a
+# thread): each thread folds several strided slices.
+add("norm_layer_wide_n3001", _norm_case("layer", True, True, 1e-5, shape=(2, 3001)))
+add("norm_rms_wide_dyn_n2050", _norm_case("rms", True, False, 1e-6, shape=(3, 2050), dyn=(0, 1)))
+add("f16_norm_layer_wide_n4096", _norm_case("layer", True, True, 1e-5, shape=(2, 4096), dtype=F16))
 add("norm_rms_big_eps", _norm_case("rms", False, False, 0.5, shape=(3, 8), std=0.3))
 add("norm_layer_small_var_eps1e-5", _norm_case("layer", True, False, 1e-5, shape=(4, 48), std=0.003))
 add("norm_rms_small_eps1e-5", _norm_case("rms", False, True, 1e-5, shape=(4, 48), std=0.003))

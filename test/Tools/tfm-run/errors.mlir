@@ -19,7 +19,11 @@
 // RUN: not tfm-run %s --device=tpu 2>&1 | FileCheck %s --check-prefix=DEVICE
 // DEVICE: tfm-run: error: --device=tpu: expected cpu or cuda
 // RUN: not tfm-run %s --device=cuda --emulate-tensor-core-attention 2>&1 | FileCheck %s --check-prefix=EMULATE
-// EMULATE: tfm-run: error: --emulate-tensor-core-attention runs on the cpu; the cuda device runs the kernel itself
+// EMULATE: tfm-run: error: --emulate-tensor-core-attention runs on the cpu; the cuda device runs the kernels themselves
+// RUN: not tfm-run %s --device=cuda --emulate-gpu-kernels 2>&1 | FileCheck %s --check-prefix=EMULATE-KERNELS
+// EMULATE-KERNELS: tfm-run: error: --emulate-gpu-kernels runs on the cpu; the cuda device runs the kernels themselves
+// RUN: not tfm-run %s --emulate-in-reverse 2>&1 | FileCheck %s --check-prefix=REVERSE
+// REVERSE: tfm-run: error: --emulate-in-reverse needs --emulate-gpu-kernels
 // RUN: not tfm-run %t/missing.mlir 2>&1 | FileCheck %s --check-prefix=NOFILE
 // NOFILE: tfm-run: error: cannot open input file {{.*}}missing.mlir
 // RUN: not tfm-run %s --input=%t/x23.npy --input=%t/x23.npy --expected=%t/x23.npy --expected=%t/x23.npy 2>&1 | FileCheck %s --check-prefix=NEXP
