@@ -437,6 +437,10 @@ def TfmPlanBuffers : Pass<"tfm-plan-buffers", "::mlir::func::FuncOp"> {
       entry, so the size expressions must be computable there (from the
       arguments and constants through side-effect-free ops).
 
+    The arena carries the unit attribute `tfm.arena`: later passes may
+    take two of its views whose lifetimes overlap to share no byte
+    (`tfm::provablyDisjoint`).
+
     Where the buffers go (host memory, or GPU memory after
     `tfm-gpu-device-memory`) is up to later passes: one allocation per call
     instead of one per temporary, with peak memory set by liveness.

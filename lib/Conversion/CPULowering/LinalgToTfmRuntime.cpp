@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Conversion/MemoryPlanning/Aliasing.h"
 #include "tfm/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -87,63 +88,6 @@ bool usedOnlyBy(Value v, ArrayRef<Operation *> users) {
   });
 }
 
-/// The buffer a view is part of, and the bytes of it the view spans if
-/// they are known.
-struct Extent {
-  Value root;
-  std::optional<std::pair<int64_t, int64_t>> bytes;
-};
-
-/// Follows `v` through view-like ops to the buffer it views. The byte range
-/// is known for a static row-major view reached through casts, reshapes and
-/// memref.view at constant shifts (tfm-plan-buffers's arena slots).
-Extent extentOf(Value v) {
-  auto type = cast<MemRefType>(v.getType());
-  std::optional<std::pair<int64_t, int64_t>> bytes;
-  if (type.hasStaticShape() && type.getLayout().isIdentity() &&
-      type.getElementType().isIntOrFloat())
-    bytes = {0, type.getNumElements() *
-                    llvm::divideCeil(type.getElementTypeBitWidth(), 8)};
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>()) {
-    Operation *op = view.getOperation();
-    APInt shift;
-    if (auto byteView = dyn_cast<memref::ViewOp>(op)) {
-      if (bytes && byteView.getSizes().empty() &&
-          matchPattern(byteView.getByteShift(), m_ConstantInt(&shift)))
-        bytes = {bytes->first + shift.getSExtValue(),
-                 bytes->second + shift.getSExtValue()};
-      else
-        bytes.reset();
-    } else if (!isa<memref::CastOp, memref::CollapseShapeOp,
-                    memref::ExpandShapeOp>(op)) {
-      // Casts and reshapes of a row-major view keep its pointer and bytes.
-      bytes.reset();
-    }
-    v = view.getViewSource();
-  }
-  return {v, bytes};
-}
-
-/// True if `v` is the result of an allocation: a buffer no other value
-/// outside its views can alias.
-bool isAllocation(Value v) {
-  Operation *op = v.getDefiningOp();
-  return op && hasSingleEffect<MemoryEffects::Allocate>(op, v);
-}
-
-/// True if the buffers `a` and `b` provably share no byte. A GEMM whose
-/// output is moved onto another buffer (a later kernel's) must not write
-/// over its own inputs: the memory planner and in-place bufferization may
-/// give that buffer an input's bytes once the input is dead.
-bool provablyDisjoint(Value a, Value b) {
-  Extent x = extentOf(a), y = extentOf(b);
-  if (x.root != y.root)
-    return isAllocation(x.root) || isAllocation(y.root);
-  return x.bytes && y.bytes &&
-         (x.bytes->second <= y.bytes->first ||
-          y.bytes->second <= x.bytes->first);
-}
-
 /// The bias broadcast over C's rows right before a CUDA GEMM into C (only
 /// views, shape reads and constants between them), which the runtime's bias
 /// epilogue can add instead: a 1-D contiguous vector of C's element type,
@@ -223,8 +167,8 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
     return std::nullopt;
   // The GEMM reads A and B while it writes D.
   Value dBuffer = truncate.getDpsInits()[0];
-  if (!provablyDisjoint(dBuffer, op.getDpsInputs()[0]) ||
-      !provablyDisjoint(dBuffer, op.getDpsInputs()[1]))
+  if (!tfm::provablyDisjoint(dBuffer, op.getDpsInputs()[0]) ||
+      !tfm::provablyDisjoint(dBuffer, op.getDpsInputs()[1]))
     return std::nullopt;
   // Nothing else may read C: once the GEMM writes D, C holds nothing.
   if (!usedOnlyBy(c, {op, truncate, zeroFill, broadcast}))
@@ -239,7 +183,7 @@ std::optional<NarrowStore> narrowStore(linalg::MatmulOp op,
     store.widen = widen;
     auto source = cast<MemRefType>(store.biasSource.getType());
     if (source.getElementType() != narrow || !isRowMajor(source) ||
-        !provablyDisjoint(dBuffer, store.biasSource))
+        !tfm::provablyDisjoint(dBuffer, store.biasSource))
       return std::nullopt;
   }
   return store;
@@ -416,9 +360,10 @@ std::optional<EpilogueKernel> epilogueKernel(Operation *after, Value result,
   // writes E, element by element, so X may be E itself, but not overlap it
   // otherwise.
   if (!epilogue ||
-      !llvm::all_of(inputs,
-                    [&](Value input) { return provablyDisjoint(e, input); }) ||
-      (addend && addend != e && !provablyDisjoint(e, addend)))
+      !llvm::all_of(
+          inputs,
+          [&](Value input) { return tfm::provablyDisjoint(e, input); }) ||
+      (addend && addend != e && !tfm::provablyDisjoint(e, addend)))
     return std::nullopt;
   return EpilogueKernel{kernel, *epilogue, expand, addend};
 }

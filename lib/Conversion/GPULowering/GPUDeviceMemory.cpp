@@ -150,6 +150,9 @@ struct TfmGPUDeviceMemoryPass
         Value managed =
             createManaged(b, loc, alloc.getType(), alloc.getDynamicSizes(),
                           alloc.getSymbolOperands());
+        // Marks such as tfm-plan-buffers's arena stay with the buffer.
+        managed.getDefiningOp()->setDiscardableAttrs(
+            alloc->getDiscardableAttrDictionary());
         alloc.replaceAllUsesWith(managed);
         alloc->erase();
       } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Conversion/MemoryPlanning/Aliasing.h"
 #include "tfm/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -338,6 +339,7 @@ struct TfmPlanBuffersPass
         b, loc, arenaType,
         dynamics.empty() ? ValueRange{} : ValueRange{alignUp(total)},
         b.getI64IntegerAttr(alignment));
+    arena->setAttr(tfm::kArenaAttrName, b.getUnitAttr());
     for (Temporary &t : temps) {
       OpBuilder at(t.alloc);
       Value offset =

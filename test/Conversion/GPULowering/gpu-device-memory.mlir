@@ -49,13 +49,16 @@ func.func @main(%x: memref<2x3xf32>) -> memref<2x3xf32> {
 // -----
 
 // Private functions (outlined blocks) take device buffers as they are; a
-// dynamic buffer keeps its sizes.
+// dynamic buffer keeps its sizes, and tfm-plan-buffers's arena its mark.
 // CHECK-LABEL: func.func private @block(
 // CHECK-NOT: memref.copy
 // CHECK: %[[B:.*]] = gpu.alloc host_shared (%{{.*}}) : memref<?xf32>
+// CHECK: gpu.alloc host_shared (%{{.*}}) {tfm.arena} : memref<?xi8>
 // CHECK: return %[[B]]
 func.func private @block(%x: memref<?xf32>, %n: index) -> memref<?xf32> {
   %b = memref.alloc(%n) : memref<?xf32>
+  %arena = memref.alloc(%n) {tfm.arena} : memref<?xi8>
+  memref.dealloc %arena : memref<?xi8>
   return %b : memref<?xf32>
 }
 

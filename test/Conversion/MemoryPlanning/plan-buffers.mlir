@@ -11,7 +11,7 @@
 
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME:      %[[ARG:.*]]: memref<16x16xf32>, %[[OUT:.*]]: memref<16x16xf32>
-// CHECK:         %[[ARENA:.*]] = memref.alloc() {alignment = 256 : i64} : memref<2048xi8>
+// CHECK:         %[[ARENA:.*]] = memref.alloc() {alignment = 256 : i64, tfm.arena} : memref<2048xi8>
 // CHECK-NOT:     memref.alloc
 // CHECK:         %[[OFF_A:.*]] = arith.constant 0 : index
 // CHECK-NEXT:    %[[A:.*]] = memref.view %[[ARENA]][%[[OFF_A]]][] : memref<2048xi8> to memref<16x16xf32>
@@ -45,7 +45,7 @@ func.func @chain(%arg: memref<16x16xf32>, %out: memref<16x16xf32>) {
 // Largest first, lowest gap: the 4 KiB buffer goes to 0, the two 100-byte
 // buffers that overlap it and each other to 4096 and 4352 (256-aligned).
 // CHECK-LABEL: func.func @sizes
-// CHECK:         memref.alloc() {alignment = 256 : i64} : memref<4608xi8>
+// CHECK:         memref.alloc() {alignment = 256 : i64, tfm.arena} : memref<4608xi8>
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C4096:.*]] = arith.constant 4096 : index
 // CHECK-DAG:     %[[C4352:.*]] = arith.constant 4352 : index
@@ -83,7 +83,7 @@ func.func @sizes(%x: memref<25xf32>, %y: memref<1024xf32>, %z: memref<100xi8>) {
 // CHECK:         %[[END_A:.*]] = arith.addi %[[C512:.*]], %[[PADDED]]
 // CHECK:         arith.maxui %[[C512]], %[[END_A]]
 // CHECK:         %[[OFF_B:.*]] = arith.maxui %[[C512]], %[[END_A]]
-// CHECK:         %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64} : memref<?xi8>
+// CHECK:         %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 256 : i64, tfm.arena} : memref<?xi8>
 // CHECK:         %[[D:.*]] = memref.dim %[[ARG]]
 // CHECK:         memref.view %[[ARENA]][%[[C512]]][%[[D]]] : memref<?xi8> to memref<?x64xf32>
 // CHECK:         memref.view %[[ARENA]][%[[OFF_B]]][%[[D]]] : memref<?xi8> to memref<?x64xf32>
@@ -113,7 +113,7 @@ func.func @dynamic(%arg: memref<?x64xf32>, %s: memref<4x32xf32>) {
 // A view yielded out of a loop keeps its buffer alive until the loop's
 // result is last used: %a and %b overlap, so they do not share bytes.
 // CHECK-LABEL: func.func @yielded_view
-// CHECK:         memref.alloc() {alignment = 256 : i64} : memref<512xi8>
+// CHECK:         memref.alloc() {alignment = 256 : i64, tfm.arena} : memref<512xi8>
 // CHECK-DAG:     memref.view %{{.*}}[%[[C0:.*]]][] : memref<512xi8> to memref<64xf32>
 // CHECK-DAG:     memref.view %{{.*}}[%[[C256:.*]]][] : memref<512xi8> to memref<64xf32>
 // CHECK-DAG:     %[[C0]] = arith.constant 0 : index
