@@ -244,10 +244,25 @@ def TfmLinalgToGPU : Pass<"tfm-linalg-to-gpu", "::mlir::ModuleOp"> {
       every result is `acc ⊕ f(inputs)` for a known ⊕ on f32 or i32): one
       block per output row, each thread folds a strided slice of the row in
       registers (vectorised as above when the row is static), then
-      `gpu.all_reduce` combines the threads with warp shuffles and thread 0
-      folds the result into the output. A `linalg.fill` of that output
-      right before the op (nothing touching memory between) is folded in:
-      thread 0 starts from the fill's value, and the fill is no kernel.
+      `gpu.all_reduce` combines the threads with warp shuffles, every
+      thread folds the total into the output's initial value and thread 0
+      stores it. A `linalg.fill` of that output right before the op
+      (nothing touching memory between) is folded in: the kernel starts
+      from the fill's value, and the fill is no kernel.
+    - **row chain**: the ops right after a row reduction that read its
+      totals at their own row (the same buffer through the same map) and
+      run over the same loops join its kernel, one after the other in each
+      block: further row reductions (a layer norm's centred second moment,
+      a softmax's sum of exponentials) and, last, one op with only parallel
+      loops (the normalisation), whose threads compute strided slices of
+      the row. Later ops take the totals as values; a total that nothing
+      outside the chain reads (a temporary of the chain only) is never
+      stored. An op joins only where no block can see another's writes:
+      it may share no byte with what an earlier op of the chain writes
+      (but for those totals), nor write what an earlier op reads
+      (`tfm::provablyDisjoint`: distinct allocations, disjoint constant
+      ranges, or tfm-plan-buffers slots in use at the same time). A layer
+      norm is one kernel, a softmax too.
     - **generic**: one thread per point of the parallel loops, with the
       reduction loops serial inside it; any linalg op (named or generic,
       reductions anywhere, `linalg.index`) lowers this way.

@@ -56,19 +56,6 @@ bool isRowMajor(Type type) {
   return memref && memref.getLayout().isIdentity();
 }
 
-/// True if `op` has no memory effect other than allocating its results.
-bool onlyAllocates(Operation *op) {
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects || op->getNumRegions() != 0)
-    return false;
-  SmallVector<MemoryEffects::EffectInstance> instances;
-  effects.getEffects(instances);
-  return llvm::all_of(instances, [&](const MemoryEffects::EffectInstance &e) {
-    return isa<MemoryEffects::Allocate>(e.getEffect()) && e.getValue() &&
-           e.getValue().getDefiningOp() == op;
-  });
-}
-
 /// The nearest operation after (`forward`) or before `op` in its block that
 /// touches memory, skipping views, shape reads, constants and allocations
 /// (a GEMM moved forward onto the kernel after it then still comes after
@@ -76,7 +63,7 @@ bool onlyAllocates(Operation *op) {
 Operation *adjacentEffectful(Operation *op, bool forward) {
   do
     op = forward ? op->getNextNode() : op->getPrevNode();
-  while (op && (isMemoryEffectFree(op) || onlyAllocates(op)));
+  while (op && (isMemoryEffectFree(op) || tfm::onlyAllocates(op)));
   return op;
 }
 

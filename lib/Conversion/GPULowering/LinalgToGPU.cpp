@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tfm/Conversion/MemoryPlanning/Aliasing.h"
 #include "tfm/Conversion/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
@@ -32,6 +33,8 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -481,8 +484,8 @@ SmallVector<Value> filledInits(linalg::LinalgOp op,
   SmallVector<Value> values(op.getNumDpsInits());
   auto readByOp = [&](Value buffer) {
     return llvm::any_of(op.getDpsInputs(), [&](Value in) {
-      return memref::skipViewLikeOps(cast<MemrefValue>(in)) ==
-             memref::skipViewLikeOps(cast<MemrefValue>(buffer));
+      return isa<MemRefType>(in.getType()) &&
+             !tfm::provablyDisjoint(in, buffer);
     });
   };
   unsigned rowDims = op.getNumLoops() - 1;
@@ -511,24 +514,196 @@ SmallVector<Value> filledInits(linalg::LinalgOp op,
   return values;
 }
 
-/// One block per output row; threads fold strided slices of the row, then
-/// combine with gpu.all_reduce. An output with an `initial` value starts
-/// from it rather than from its old contents.
-void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
-                       ArrayRef<std::pair<Operation *, Combiner>> combiners,
-                       ArrayRef<Value> initial, int64_t maxBlock,
-                       bool vectorize) {
-  Location loc = op.getLoc();
-  SmallVector<Value> sizes = loopSizes(b, op);
-  unsigned dim = op.getNumLoops() - 1;
-  int64_t extent = op.getStaticLoopRanges()[dim];
-  SmallVector<OperandAccess> access;
-  int64_t lanes = planAccesses(op, dim, extent, vectorize, access);
+//===----------------------------------------------------------------------===//
+// Row chains: row reductions and the ops that read their totals, one kernel
+//===----------------------------------------------------------------------===//
+
+/// One op of a row kernel: a row reduction (its combiners and the fill
+/// values its outputs start from) or, last, an op with only parallel loops.
+struct RowLink {
+  /// An op handle: its methods are not const.
+  mutable linalg::LinalgOp op;
+  SmallVector<std::pair<Operation *, Combiner>> combiners;
+  SmallVector<Value> initial;
+  /// Per output of a reduction: whether anything outside the chain reads
+  /// it (else its total stays in registers).
+  SmallVector<bool> stored;
+
+  bool isReduction() const { return op.getNumReductionLoops() != 0; }
+};
+
+/// True if `map` selects one element per row: each of the `rowDims` row
+/// loops once, in any order, and not the innermost loop.
+bool selectsRow(AffineMap map, unsigned rowDims) {
+  return map.isProjectedPermutation() && map.getNumResults() == rowDims &&
+         !map.isFunctionOfDim(rowDims);
+}
+
+/// The (buffer, dimension) pairs whose extent loop `d` of `op` is.
+SmallVector<std::pair<Value, unsigned>> loopSources(linalg::LinalgOp op,
+                                                    unsigned d) {
+  SmallVector<std::pair<Value, unsigned>> sources;
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    for (auto [r, e] :
+         llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults()))
+      if (auto dimExpr = dyn_cast<AffineDimExpr>(e);
+          dimExpr && dimExpr.getPosition() == d)
+        sources.push_back({operand.get(), static_cast<unsigned>(r)});
+  }
+  return sources;
+}
+
+/// True if `a` and `b` provably iterate the same loop extents: equal static
+/// extents, or a dimension of one buffer both take a loop's extent from.
+bool sameLoops(linalg::LinalgOp a, linalg::LinalgOp b) {
+  if (a.getNumLoops() != b.getNumLoops())
+    return false;
+  SmallVector<int64_t> ra = a.getStaticLoopRanges(),
+                       rb = b.getStaticLoopRanges();
+  for (unsigned d = 0; d < a.getNumLoops(); ++d) {
+    if (!ShapedType::isDynamic(ra[d]) && ra[d] == rb[d])
+      continue;
+    auto sa = loopSources(a, d), sb = loopSources(b, d);
+    if (!llvm::any_of(sa, [&](auto s) { return llvm::is_contained(sb, s); }))
+      return false;
+  }
+  return true;
+}
+
+/// The reduction output of `links` that input `operand` of `op` reads at
+/// its own row (the same buffer through the same map): (link, output), or
+/// none.
+std::optional<std::pair<unsigned, unsigned>>
+rowTotalRead(ArrayRef<RowLink> links, linalg::LinalgOp op, OpOperand &operand) {
+  for (auto [l, link] : llvm::enumerate(links)) {
+    if (!link.isReduction())
+      continue;
+    for (OpOperand &init : link.op.getDpsInitsMutable())
+      if (init.get() == operand.get() &&
+          link.op.getMatchingIndexingMap(&init) ==
+              op.getMatchingIndexingMap(&operand))
+        return std::make_pair(static_cast<unsigned>(l),
+                              static_cast<unsigned>(init.getOperandNumber() -
+                                                    link.op.getNumDpsInputs()));
+  }
+  return std::nullopt;
+}
+
+/// True if `op` may follow `links` in one row kernel. A block runs every
+/// link for its row before the next, so a link may read an earlier
+/// reduction's total only at its own row (which then never goes through
+/// memory), and may share no byte with what another link writes
+/// otherwise: blocks of other rows run the links at their own pace.
+bool canJoin(ArrayRef<RowLink> links, linalg::LinalgOp op) {
+  linalg::LinalgOp head = links.front().op;
+  unsigned rowDims = head.getNumLoops() - 1;
+  if (!op.hasPureBufferSemantics() || !sameLoops(head, op))
+    return false;
+  // Each reduction writes one total per row, which its block alone owns.
+  auto ownsRows = [&](linalg::LinalgOp r) {
+    return llvm::all_of(r.getDpsInitsMutable(), [&](OpOperand &init) {
+      return selectsRow(r.getMatchingIndexingMap(&init), rowDims);
+    });
+  };
+  if (!ownsRows(head))
+    return false;
+  if (op.getNumReductionLoops() != 0) {
+    if (!matchRowReduction(op) || !ownsRows(op))
+      return false;
+  } else if (op.getNumParallelLoops() != op.getNumLoops()) {
+    return false;
+  }
+  bool readsTotal = false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    if (!isa<MemRefType>(in->get().getType()))
+      continue;
+    if (rowTotalRead(links, op, *in)) {
+      readsTotal = true;
+      continue;
+    }
+    for (const RowLink &link : links)
+      for (Value out : link.op.getDpsInits())
+        if (!tfm::provablyDisjoint(in->get(), out))
+          return false;
+  }
+  for (Value out : op.getDpsInits())
+    for (const RowLink &link : links)
+      for (OpOperand &other : link.op->getOpOperands())
+        if (isa<MemRefType>(other.get().getType()) &&
+            !tfm::provablyDisjoint(out, other.get()))
+          return false;
+  return readsTotal;
+}
+
+/// True if nothing but the ops `inChain` accepts (and frees, shape reads
+/// and views used the same way) uses the temporary `buffer`: a
+/// tfm-plan-buffers slot or an allocation. Its contents then matter to no
+/// one after the chain.
+bool onlyChainReads(Value buffer,
+                    llvm::function_ref<bool(Operation *)> inChain) {
+  Value root = buffer;
+  while (auto view = root.getDefiningOp<ViewLikeOpInterface>()) {
+    if (auto slot = dyn_cast<memref::ViewOp>(view.getOperation())) {
+      Operation *arena = slot.getSource().getDefiningOp();
+      if (arena && arena->hasAttr(tfm::kArenaAttrName))
+        break;
+    }
+    root = view.getViewSource();
+  }
+  if (!root.getDefiningOp<memref::ViewOp>() &&
+      !root.getDefiningOp<memref::AllocOp>() &&
+      !root.getDefiningOp<gpu::AllocOp>())
+    return false;
+  SmallVector<Value> worklist = {root};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      if (inChain(user) ||
+          isa<memref::DeallocOp, gpu::DeallocOp, memref::DimOp>(user))
+        continue;
+      auto view = dyn_cast<ViewLikeOpInterface>(user);
+      if (!view || view.getViewSource() != v)
+        return false;
+      worklist.push_back(view->getResult(0));
+    }
+  }
+  return true;
+}
+
+/// One block per row running every link of `links` (same row loops; see
+/// canJoin) in turn. A reduction's threads fold strided slices of the row,
+/// `gpu.all_reduce` combines them, and every thread folds the total into
+/// the output's initial value (the fill's, or the old contents read
+/// before); thread 0 stores it where something outside the chain reads
+/// it. Later links take that value for their reads of it at their row.
+/// The last link may have only parallel loops: threads then compute
+/// strided slices of its row.
+void buildRowChain(OpBuilder &b, ArrayRef<RowLink> links, int64_t maxBlock,
+                   bool vectorize) {
+  linalg::LinalgOp head = links.front().op;
+  Location loc = b.getFusedLoc(llvm::map_to_vector(
+      links, [](const RowLink &l) { return l.op.getLoc(); }));
+  SmallVector<Value> sizes = loopSizes(b, head);
+  unsigned dim = head.getNumLoops() - 1;
+  int64_t extent = head.getStaticLoopRanges()[dim];
+  SmallVector<SmallVector<OperandAccess>> access(links.size());
+  SmallVector<int64_t> lanes;
   // Small static rows need fewer threads; a block stays a whole warp.
-  int64_t block = maxBlock;
-  if (!ShapedType::isDynamic(extent))
-    while (block > 32 && (block / 2) * lanes >= extent)
-      block /= 2;
+  int64_t block = 32;
+  for (auto [link, a] : llvm::zip(links, access)) {
+    int64_t v = planAccesses(link.op, dim, extent, vectorize, a);
+    for (OpOperand &operand : link.op->getOpOperands())
+      if (!isa<MemRefType>(operand.get().getType()))
+        a[operand.getOperandNumber()].isValue = true;
+    lanes.push_back(v);
+    int64_t needed = maxBlock;
+    if (!ShapedType::isDynamic(extent))
+      while (needed > 32 && (needed / 2) * v >= extent)
+        needed /= 2;
+    block = std::max(block, needed);
+  }
 
   ArrayRef<Value> rowSizes = ArrayRef<Value>(sizes).drop_back();
   Value rows = product(b, loc, rowSizes);
@@ -536,65 +711,115 @@ void buildRowReduction(OpBuilder &b, linalg::LinalgOp op,
   createLaunch(b, loc, rows, block);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value isFirst = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                        cst(b, loc, 0));
   SmallVector<Value> rowIvs = delinearize(b, loc, bid, rowSizes);
+  SmallVector<Value> rowPoint(rowIvs);
+  rowPoint.push_back(cst(b, loc, 0)); // unused by row-selecting maps
 
-  SmallVector<Value> partials;
-  for (auto &[combinerOp, c] : combiners)
-    partials.push_back(arith::ConstantOp::create(b, loc, c.identity));
-  Value start = arith::MulIOp::create(b, loc, tid, cst(b, loc, lanes));
-  auto loop = scf::ForOp::create(b, loc, start, sizes[dim],
-                                 cst(b, loc, block * lanes), partials);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    SmallVector<Value> ivs(rowIvs);
-    ivs.push_back(loop.getInductionVar());
+  // totals[l][k]: output k of link l folded with its initial value.
+  SmallVector<SmallVector<Value>> totals(links.size());
+  // The operand values of `link` for `n` points along the row from `ivs`.
+  auto operandValues = [&](unsigned l, ValueRange ivs, int64_t n) {
+    const RowLink &link = links[l];
     SmallVector<SmallVector<Value>> args;
-    for (OpOperand &operand : op->getOpOperands()) {
-      if (op.isDpsInit(&operand)) {
+    for (OpOperand &operand : link.op->getOpOperands()) {
+      if (link.op.isDpsInit(&operand)) {
         args.emplace_back();
+        if (!link.isReduction() && payloadReads(link.op, operand))
+          args.back() =
+              loadLanes(b, loc, link.op, operand,
+                        access[l][operand.getOperandNumber()], dim, ivs, n);
         continue;
       }
-      args.push_back(loadLanes(b, loc, op, operand,
-                               access[operand.getOperandNumber()], dim, ivs,
-                               lanes));
+      if (isa<MemRefType>(operand.get().getType()))
+        if (auto read = rowTotalRead(links.take_front(l), link.op, operand)) {
+          args.push_back(
+              SmallVector<Value>(n, totals[read->first][read->second]));
+          continue;
+        }
+      args.push_back(loadLanes(b, loc, link.op, operand,
+                               access[l][operand.getOperandNumber()], dim, ivs,
+                               n));
     }
-    // The accumulators thread through the lanes one after the other.
-    SmallVector<Value> acc(loop.getRegionIterArgs());
-    for (int64_t l = 0; l < lanes; ++l) {
-      SmallVector<Value> laneArgs;
-      for (const SmallVector<Value> &a : args)
-        laneArgs.push_back(a.empty() ? Value() : a[l]);
-      for (auto [i, init] : llvm::enumerate(op.getDpsInits()))
-        laneArgs[op.getNumDpsInputs() + i] = acc[i];
-      acc = inlinePayload(b, op, laneArgs, laneIndices(b, loc, ivs, dim, l));
-    }
-    scf::YieldOp::create(b, loc, acc);
-  }
+    return args;
+  };
+  // A loop over the row's points, `n` a thread at a time, strided by the
+  // block; the builder is left inside it.
+  auto rowLoop = [&](int64_t n, ValueRange inits) {
+    Value start = arith::MulIOp::create(b, loc, tid, cst(b, loc, n));
+    return scf::ForOp::create(b, loc, start, sizes[dim], cst(b, loc, block * n),
+                              inits);
+  };
 
-  SmallVector<Value> totals;
-  for (auto [i, c] : llvm::enumerate(combiners))
-    totals.push_back(gpu::AllReduceOp::create(
-        b, loc, loop.getResult(i),
-        gpu::AllReduceOperationAttr::get(b.getContext(), c.second.kind),
-        /*uniform=*/true));
-  buildIf(b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
-                                cst(b, loc, 0)));
-  SmallVector<Value> ivs(rowIvs);
-  ivs.push_back(cst(b, loc, 0)); // unused by the outputs' maps
-  for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
-    AffineMap map = op.getMatchingIndexingMap(&init);
-    SmallVector<Value> idx = applyMap(b, loc, map, ivs);
-    Value old = initial[i] ? initial[i]
-                           : memref::LoadOp::create(b, loc, init.get(), idx);
-    Operation *combiner = combiners[i].first;
-    BlockArgument accArg = op.getRegionOutputArgs()[i];
-    IRMapping m;
-    for (Value operand : combiner->getOperands())
-      m.map(operand, operand == accArg ? old : totals[i]);
-    Value folded = b.clone(*combiner, m)->getResult(0);
-    memref::StoreOp::create(b, loc, folded, init.get(), idx);
+  for (auto [l, link] : llvm::enumerate(links)) {
+    int64_t n = lanes[l];
+    if (!link.isReduction()) {
+      auto loop = rowLoop(n, {});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      SmallVector<Value> ivs(rowIvs);
+      ivs.push_back(loop.getInductionVar());
+      SmallVector<SmallVector<Value>> results =
+          runLanes(b, link.op, operandValues(l, ivs, n), ivs, dim, n);
+      for (auto [i, init] : llvm::enumerate(link.op.getDpsInitsMutable()))
+        storeLanes(b, loc, link.op, init, access[l][init.getOperandNumber()],
+                   dim, ivs, results[i]);
+      continue;
+    }
+    // Initial values, read before any thread stores a total.
+    SmallVector<Value> initial;
+    for (auto [i, init] : llvm::enumerate(link.op.getDpsInitsMutable()))
+      initial.push_back(
+          link.initial[i]
+              ? link.initial[i]
+              : memref::LoadOp::create(
+                    b, loc, init.get(),
+                    applyMap(b, loc, link.op.getMatchingIndexingMap(&init),
+                             rowPoint)));
+    SmallVector<Value> identities;
+    for (auto &[combinerOp, c] : link.combiners)
+      identities.push_back(arith::ConstantOp::create(b, loc, c.identity));
+    auto loop = rowLoop(n, identities);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> ivs(rowIvs);
+      ivs.push_back(loop.getInductionVar());
+      SmallVector<SmallVector<Value>> args = operandValues(l, ivs, n);
+      // The accumulators thread through the lanes one after the other.
+      SmallVector<Value> acc(loop.getRegionIterArgs());
+      for (int64_t lane = 0; lane < n; ++lane) {
+        SmallVector<Value> laneArgs;
+        for (const SmallVector<Value> &a : args)
+          laneArgs.push_back(a.empty() ? Value() : a[lane]);
+        for (auto [i, init] : llvm::enumerate(link.op.getDpsInits()))
+          laneArgs[link.op.getNumDpsInputs() + i] = acc[i];
+        acc = inlinePayload(b, link.op, laneArgs,
+                            laneIndices(b, loc, ivs, dim, lane));
+      }
+      scf::YieldOp::create(b, loc, acc);
+    }
+    for (auto [i, c] : llvm::enumerate(link.combiners)) {
+      Value total = gpu::AllReduceOp::create(
+          b, loc, loop.getResult(i),
+          gpu::AllReduceOperationAttr::get(b.getContext(), c.second.kind),
+          /*uniform=*/true);
+      BlockArgument accArg = link.op.getRegionOutputArgs()[i];
+      IRMapping m;
+      for (Value operand : c.first->getOperands())
+        m.map(operand, operand == accArg ? initial[i] : total);
+      totals[l].push_back(b.clone(*c.first, m)->getResult(0));
+    }
+    for (auto [i, init] : llvm::enumerate(link.op.getDpsInitsMutable())) {
+      if (!link.stored[i])
+        continue;
+      OpBuilder::InsertionGuard guard(b);
+      buildIf(b, loc, isFirst);
+      memref::StoreOp::create(
+          b, loc, totals[l][i], init.get(),
+          applyMap(b, loc, link.op.getMatchingIndexingMap(&init), rowPoint));
+    }
   }
 }
 
@@ -905,21 +1130,76 @@ struct TfmLinalgToGPUPass
       for (linalg::FillOp fill : fills)
         absorbed.insert(fill);
     }
+    // Row reductions and the ops after them that read their totals at the
+    // same rows (a norm's statistics and its normalisation, a softmax's
+    // max, sum and division): one kernel, a block per row.
+    SmallVector<SmallVector<RowLink>> chains;
+    DenseMap<Operation *, unsigned> chainOf;
+    for (linalg::LinalgOp op : ops) {
+      if (absorbed.contains(op) || chainOf.count(op) ||
+          op.getNumReductionLoops() == 0)
+        continue;
+      auto combiners = matchRowReduction(op);
+      if (!combiners)
+        continue;
+      SmallVector<RowLink> links;
+      links.push_back({op, *combiners, initial[op], {}});
+      for (Operation *next = op->getNextNode(); next;
+           next = next->getNextNode()) {
+        if (isMemoryEffectFree(next) || tfm::onlyAllocates(next) ||
+            absorbed.contains(next))
+          continue;
+        auto candidate = dyn_cast<linalg::LinalgOp>(next);
+        if (!candidate || !canJoin(links, candidate))
+          break;
+        RowLink link{candidate, {}, {}, {}};
+        if (candidate.getNumReductionLoops() != 0) {
+          link.combiners = *matchRowReduction(candidate);
+          link.initial = initial[candidate];
+        }
+        links.push_back(link);
+        if (!link.isReduction())
+          break;
+      }
+      SmallVector<Operation *> members = llvm::map_to_vector(
+          links, [](const RowLink &l) { return l.op.getOperation(); });
+      // The chain's own fills count as the chain.
+      auto inChain = [&](Operation *user) {
+        return llvm::is_contained(members, user) || absorbed.contains(user);
+      };
+      for (RowLink &link : links)
+        for (Value out : link.op.getDpsInits())
+          link.stored.push_back(links.size() == 1 ||
+                                !onlyChainReads(out, inChain));
+      for (Operation *member : members)
+        chainOf[member] = chains.size();
+      chains.push_back(std::move(links));
+    }
+
     for (linalg::LinalgOp op : ops) {
       if (absorbed.contains(op))
+        continue;
+      auto chain = chainOf.find(op);
+      // A chain's kernel goes where its last op is: every operand of the
+      // chain is defined there, and only ops without memory effects other
+      // than allocating (and absorbed fills) come between its ops.
+      if (chain != chainOf.end() &&
+          chains[chain->second].back().op.getOperation() != op)
         continue;
       OpBuilder b(op);
       // Each template builds its guard + launch in a fresh region, so the
       // builder is restored to just before the op for the next one.
       OpBuilder::InsertionGuard guard(b);
-      if (op.getNumReductionLoops() == 0)
+      if (chain != chainOf.end())
+        buildRowChain(b, chains[chain->second], blockSize, vectorize);
+      else if (op.getNumReductionLoops() == 0)
         buildElementwise(b, op, blockSize, vectorize);
-      else if (auto combiners = matchRowReduction(op))
-        buildRowReduction(b, op, *combiners, initial[op], blockSize, vectorize);
       else
         buildGeneric(b, op, blockSize);
-      op->erase();
     }
+    for (linalg::LinalgOp op : ops)
+      if (!absorbed.contains(op))
+        op->erase();
     for (Operation *fill : absorbed)
       fill->erase();
   }

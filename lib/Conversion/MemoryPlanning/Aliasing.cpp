@@ -110,3 +110,15 @@ bool mlir::tfm::provablyDisjoint(Value a, Value b) {
     return true;
   return x.slot && y.slot && x.slot != y.slot && livesOverlap(x.slot, y.slot);
 }
+
+bool mlir::tfm::onlyAllocates(Operation *op) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects || op->getNumRegions() != 0)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::all_of(instances, [&](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Allocate>(e.getEffect()) && e.getValue() &&
+           e.getValue().getDefiningOp() == op;
+  });
+}

@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kArenaAttrName = "tfm.arena";
 /// Two function arguments may alias.
 bool provablyDisjoint(Value a, Value b);
 
+/// True if `op` has no memory effect other than allocating its results:
+/// ops on other buffers may move past it.
+bool onlyAllocates(Operation *op);
+
 } // namespace mlir::tfm
 
 #endif // TFM_CONVERSION_MEMORYPLANNING_ALIASING_H
