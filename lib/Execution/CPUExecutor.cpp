@@ -214,6 +214,8 @@ CPUExecutable::load(std::unique_ptr<llvm::MemoryBuffer> object,
                                llvm::JITSymbolFlags::Exported};
   };
   runtime::registerCPURuntimeSymbols(add);
+  // Emulated CUDA programs (tfm-run --emulate-gpu-kernels).
+  runtime::registerEmulatedCUDARuntimeSymbols(add);
   // Strided copies the bufferized code may emit (memref.copy).
   add("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
   if (llvm::Error err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols))))

@@ -131,16 +131,21 @@ void mlir::tfm::buildTfmToCPUPipeline(OpPassManager &pm,
   frontEnd.attentionKeyBlock = 8;
   frontEnd.tensorCoreAttention = emulate;
   frontEnd.emulateWarps = emulate;
+  // Emulated, the GEMM calls are the CUDA target's (cuBLASLt's contracts,
+  // run by the CPU stand-in of its runtime).
   if (options.useRuntimeGemm)
-    frontEnd.gemmRuntime = "cpu";
+    frontEnd.gemmRuntime = options.emulateGPUKernels ? "cuda" : "cpu";
   buildBufferizedFrontEnd(pm, frontEnd);
 
-  // The CUDA target's kernels, run block by block and thread by thread.
+  // The CUDA target's program: its buffers, its kernels run block by block
+  // and thread by thread, its runtime calls by a CPU stand-in.
   if (options.emulateGPUKernels) {
+    pm.addPass(tfm::createTfmGPUDeviceMemory());
     pm.addPass(tfm::createTfmLinalgToGPU());
     tfm::TfmEmulateGPULaunchesOptions emulation;
     emulation.reverse = options.emulateInReverse;
     pm.addPass(tfm::createTfmEmulateGPULaunches(emulation));
+    pm.addPass(tfm::createTfmEmulateCUDAHost());
     pm.addPass(createCanonicalizerPass());
   }
 

@@ -35,6 +35,8 @@
 
 using namespace llvm;
 using mlir::tfm::runtime::bf16ToFloat;
+using mlir::tfm::runtime::floatToBf16;
+using mlir::tfm::runtime::floatToHalf;
 using mlir::tfm::runtime::halfToFloat;
 
 namespace mlir::tfm::npy {
@@ -735,34 +737,6 @@ Error writeFile(StringRef path, const Array &array) {
 // Element access and formatting
 //===----------------------------------------------------------------------===//
 
-static uint16_t floatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = ((x >> 23) & 0xff) - 127 + 15;
-  uint32_t mant = x & 0x7fffff;
-  if (((x >> 23) & 0xff) == 0xff)
-    return sign | 0x7c00u | (mant ? 0x200u : 0);
-  if (exp >= 31)
-    return sign | 0x7c00u;
-  if (exp <= 0) {
-    if (exp < -10)
-      return sign;
-    mant |= 0x800000u;
-    uint32_t shift = 14 - exp;
-    uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1);
-    uint32_t mid = 1u << (shift - 1);
-    if (rem > mid || (rem == mid && (half & 1)))
-      ++half;
-    return sign | half;
-  }
-  uint32_t half = sign | (exp << 10) | (mant >> 13);
-  uint32_t rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
-    ++half;
-  return half;
-}
-
 double loadAsDouble(const Array &a, int64_t i) {
   const uint8_t *p = a.data.data() + i * dtypeSize(a.dtype);
   auto load = [&](auto v) {
@@ -799,14 +773,9 @@ void storeFromDouble(Array &a, int64_t i, double v) {
   case DType::F32: store(static_cast<float>(v)); break;
   case DType::F64: store(v); break;
   case DType::F16: store(floatToHalf(static_cast<float>(v))); break;
-  case DType::BF16: {
-    float f = static_cast<float>(v);
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    bits += 0x7fff + ((bits >> 16) & 1);
-    store(static_cast<uint16_t>(bits >> 16));
+  case DType::BF16:
+    store(floatToBf16(static_cast<float>(v)));
     break;
-  }
   case DType::I64: store(static_cast<int64_t>(v)); break;
   case DType::I32: store(static_cast<int32_t>(v)); break;
   case DType::I16: store(static_cast<int16_t>(v)); break;

@@ -100,9 +100,10 @@ static cl::opt<bool> emulateTensorCoreAttention(
     cl::cat(runCat));
 static cl::opt<bool> emulateGPUKernels(
     "emulate-gpu-kernels",
-    cl::desc("cpu: build the kernels as the cuda target does (all but the "
-             "GEMMs) and run their blocks and threads one after the other "
-             "(slow; checks those kernels without a GPU)"),
+    cl::desc("cpu: build the program as the cuda target does and run it "
+             "on the cpu: kernels block by block and thread by thread, "
+             "cuBLASLt GEMM calls by a cpu stand-in (slow; checks that "
+             "program without a GPU)"),
     cl::cat(runCat));
 static cl::opt<bool> emulateInReverse(
     "emulate-in-reverse",

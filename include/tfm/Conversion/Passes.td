@@ -358,6 +358,26 @@ def TfmEmulateGPULaunches : Pass<"tfm-emulate-gpu-launches"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TfmEmulateCUDAHost : Pass<"tfm-emulate-cuda-host", "::mlir::ModuleOp"> {
+  let summary = "Run the host side of a CUDA program on the CPU";
+  let description = [{
+    For a CUDA program whose kernels already run on the CPU
+    (`tfm-emulate-gpu-launches`): `gpu.alloc` becomes `memref.alloc`,
+    `gpu.dealloc` `memref.dealloc`, `gpu.memcpy` `memref.copy`, and stream
+    waits go (nothing runs asynchronously); calls to the CUDA runtime
+    (`tfm_cuda_*`: weight uploads, cuBLASLt GEMMs with their epilogues) are
+    renamed `tfm_emulated_cuda_*`, which the CPU executor resolves to the
+    runtime's CPU stand-in with the same contracts (f32 accumulation, one
+    rounding to the result type).
+
+    With `tfm-to-cpu{emulate-gpu-kernels=1}` the CUDA pipeline's host
+    program, GEMM calls and kernels are thereby checked against the CPU
+    executor without a GPU. Kernel launches left in the module are an
+    error.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def TfmEmulateWarps : Pass<"tfm-emulate-warps"> {
   let summary = "Run warp-level scf.forall kernels (mma.sync, shuffles) on the CPU";
   let description = [{

@@ -109,9 +109,10 @@ struct CPUExecutableOptions {
   /// CPU: run fused bf16/f16 attention as the CUDA tensor-core kernel, its
   /// warps emulated lane by lane (slow; checks that kernel without a GPU).
   bool emulateTensorCoreAttention = false;
-  /// CPU: build every kernel but the GEMMs as the CUDA target does and run
-  /// its blocks and threads one after the other (slow; checks those kernels
-  /// without a GPU), last to first if `emulateInReverse`.
+  /// CPU: build the program as the CUDA target does and run it here: its
+  /// kernels block by block and thread by thread (last to first if
+  /// `emulateInReverse`), its GEMM calls by a CPU stand-in of the CUDA
+  /// runtime (slow; checks that program without a GPU).
   bool emulateGPUKernels = false;
   bool emulateInReverse = false;
   /// Place each function's temporaries in one arena by lifetime

@@ -40,11 +40,13 @@ struct TfmToCPUPipelineOptions
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateGPUKernels{
       *this, "emulate-gpu-kernels",
-      llvm::cl::desc("Build every kernel but the GEMMs as the CUDA target "
-                     "does (tfm-linalg-to-gpu) and run its blocks and "
-                     "threads one after the other "
-                     "(tfm-emulate-gpu-launches): slow, for checking those "
-                     "kernels without a GPU"),
+      llvm::cl::desc("Build the program as the CUDA target does (device "
+                     "buffers, cuBLASLt GEMM calls with their epilogues, "
+                     "kernels from tfm-linalg-to-gpu) and run it on the "
+                     "CPU: kernels block by block and thread by thread "
+                     "(tfm-emulate-gpu-launches), GEMMs by a CPU stand-in "
+                     "of the CUDA runtime (tfm-emulate-cuda-host); slow, "
+                     "for checking that program without a GPU"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> emulateInReverse{
       *this, "emulate-in-reverse",

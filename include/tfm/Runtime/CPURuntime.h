@@ -89,6 +89,13 @@ namespace mlir::tfm::runtime {
 void registerCPURuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add);
 
+/// Calls `add` with the name and address of the CPU stand-ins for the CUDA
+/// runtime's weight uploads and GEMMs (CUDAEmulation.cpp), named
+/// `_mlir_ciface_tfm_emulated_cuda_*`: what host code of the CUDA pipeline
+/// calls once tfm-emulate-cuda-host has renamed its calls.
+void registerEmulatedCUDARuntimeSymbols(
+    llvm::function_ref<void(llvm::StringRef name, void *address)> add);
+
 } // namespace mlir::tfm::runtime
 
 #endif // TFM_RUNTIME_CPURUNTIME_H

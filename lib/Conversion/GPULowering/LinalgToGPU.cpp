@@ -1073,8 +1073,10 @@ struct TfmLinalgToGPUPass
     SmallVector<linalg::LinalgOp> ops;
     bool failedOp = false;
     getOperation().walk([&](linalg::LinalgOp op) {
+      // Ops in a forall's body run in its kernel, one point per thread.
       if (op->getParentOfType<gpu::LaunchOp>() ||
-          op->getParentOfType<gpu::GPUModuleOp>())
+          op->getParentOfType<gpu::GPUModuleOp>() ||
+          op->getParentOfType<scf::ForallOp>())
         return;
       if (!op.hasPureBufferSemantics()) {
         op.emitError("tfm-linalg-to-gpu: expected a linalg op on buffers "
