@@ -744,8 +744,8 @@ void buildRowChain(OpBuilder &b, ArrayRef<RowLink> links, int64_t maxBlock,
     }
     return args;
   };
-  // A loop over the row's points, `n` a thread at a time, strided by the
-  // block; the builder is left inside it.
+  // A loop over the row's points, `n` at a time a thread, strided by the
+  // block (created at the builder's insertion point).
   auto rowLoop = [&](int64_t n, ValueRange inits) {
     Value start = arith::MulIOp::create(b, loc, tid, cst(b, loc, n));
     return scf::ForOp::create(b, loc, start, sizes[dim], cst(b, loc, block * n),
