@@ -59,9 +59,12 @@
 //
 // No lane branches around the warp-wide mma.sync: rows past the sequence
 // end compute as the last row (their loads, causal limit and mask use the
-// clamped row) and store into a padded output (whole 16-row tiles) whose
-// first Sq rows are the result; every lane's stores are disjoint slices,
-// which the bufferization proves and writes in place.
+// clamped row). The output is [B·Sq + B·16, H·Dv]: row b·Sq + s is the
+// result's (b, s), and a row s ≥ Sq of batch b's last tile goes to row
+// B·Sq + b·16 + (s - Sq) of the padding after them. The result is then the
+// first B·Sq rows, which later ops read in place (no copy). A lane's two
+// rows are one slice (rows r and r + stride), every lane's slice is its
+// own, and the bufferization writes them in place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +140,10 @@ struct WarpAttentionBuilder {
   // Operands and the point's coordinates, set by build().
   Value v, sq, skv, bi, head, vCol, quad, tig, pairCol;
   std::array<Value, 2> rows;
+  /// Where the lane's two rows are stored: the output's row b·Sq + row,
+  /// or for a row past the sequence end, row B·Sq + b·16 + (row - Sq) of
+  /// the padding after the last batch.
+  std::array<Value, 2> storeRows;
   /// Q as A fragments, one per 16 columns of the head.
   SmallVector<SmallVector<Value, 4>> qFrags;
 
@@ -260,17 +267,17 @@ struct WarpAttentionBuilder {
     sq = dimValue(b, loc, q, 1);
     skv = dimValue(b, loc, op.getKey(), 1);
     Value tiles = arith::CeilDivUIOp::create(b, loc, sq, idx(kRows));
-    // The output with rows padded to whole tiles, as [B, tile, half, quad,
-    // head, lane in quad, its dv / 4 columns]: a lane's stores are one
-    // slice of it (bufferized in place), and no row needs a guard.
+    // The output as [B·Sq + B·16, H·Dv]: the result's rows, then 16 rows
+    // a batch for the rows of its last tile past the sequence end. Each
+    // lane stores two slices of it (bufferized in place), no two lanes the
+    // same bytes, and no row needs a guard; the result is its first B·Sq
+    // rows, a view.
     int64_t heads = op.getNumHeads();
-    SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(b, loc, q, 0),
-                                          getAsOpFoldResult(tiles),
-                                          b.getIndexAttr(2),
-                                          b.getIndexAttr(8),
-                                          b.getIndexAttr(heads),
-                                          b.getIndexAttr(4),
-                                          b.getIndexAttr(2 * outTiles)};
+    // Folded when static: the result is then static too.
+    Value realRows = b.createOrFold<arith::MulIOp>(loc, batch, sq);
+    Value outRows = add(realRows, mul(batch, kRows));
+    SmallVector<OpFoldResult> outSizes = {getAsOpFoldResult(outRows),
+                                          b.getIndexAttr(heads * dv)};
     Value init = tensor::EmptyOp::create(b, loc, outSizes, elt);
     SmallVector<OpFoldResult> ubs = {
         getAsOpFoldResult(batch), b.getIndexAttr(hkv), b.getIndexAttr(rep),
@@ -292,6 +299,15 @@ struct WarpAttentionBuilder {
     // they compute as the last row (their stores land in the padding).
     Value rowA = add(row0, quad);
     rows = {min(rowA, lastRow), min(add(rowA, 8), lastRow)};
+    for (int64_t half = 0; half < 2; ++half) {
+      Value row = add(rowA, 8 * half);
+      Value past =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, row, sq);
+      Value real = add(arith::MulIOp::create(b, loc, bi, sq), row);
+      Value pad = arith::SubIOp::create(
+          b, loc, add(add(realRows, mul(bi, kRows)), row), sq);
+      storeRows[half] = arith::SelectOp::create(b, loc, past, pad, real);
+    }
     Value qCol = mul(head, d);
     vCol = mul(g, dv);
 
@@ -370,14 +386,16 @@ struct WarpAttentionBuilder {
     // out = acc / sum (the sum over the quad); a row that saw no key gives
     // zeros.
     Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {bi,   tile, idx(0), quad,
-                                         head, tig,  idx(0)};
-    SmallVector<OpFoldResult> sizes = {
-        b.getIndexAttr(1),           b.getIndexAttr(1), b.getIndexAttr(2),
-        b.getIndexAttr(1),           b.getIndexAttr(1), b.getIndexAttr(1),
-        b.getIndexAttr(2 * outTiles)};
-    SmallVector<OpFoldResult> strides(7, b.getIndexAttr(1));
-    auto sliceTy = RankedTensorType::get({1, 1, 2, 1, 1, 1, 2 * outTiles}, elt);
+    // The lane's two rows as one slice: the second row is `rowStride` rows
+    // after the first (8, or further when only it is past the end), so
+    // that the bufferization writes the slice in place.
+    Value outCol = add(mul(head, dv), mul(tig, 2 * outTiles));
+    Value rowStride = arith::SubIOp::create(b, loc, storeRows[1], storeRows[0]);
+    SmallVector<OpFoldResult> offsets = {storeRows[0], outCol};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(2),
+                                       b.getIndexAttr(2 * outTiles)};
+    SmallVector<OpFoldResult> strides = {rowStride, b.getIndexAttr(1)};
+    auto sliceTy = RankedTensorType::get({2, 2 * outTiles}, elt);
     Value slice = tensor::ExtractSliceOp::create(b, loc, sliceTy, shared,
                                                  offsets, sizes, strides);
     // Shaped attention's per-head coefficients.
@@ -431,9 +449,8 @@ struct WarpAttentionBuilder {
       }
       Value vec = vector::FromElementsOp::create(
           b, loc, VectorType::get({2 * outTiles}, elt), outs);
-      SmallVector<Value> at(7, idx(0));
-      at[2] = idx(half);
-      slice = vector::TransferWriteOp::create(b, loc, vec, slice, at,
+      slice = vector::TransferWriteOp::create(b, loc, vec, slice,
+                                              ValueRange{idx(half), idx(0)},
                                               ArrayRef<bool>{true})
                   .getResult();
     }
@@ -441,17 +458,20 @@ struct WarpAttentionBuilder {
     tensor::ParallelInsertSliceOp::create(b, loc, slice, shared, offsets, sizes,
                                           strides);
 
-    // [B, Sq, H * Dv]: the padded rows and heads merged, the padding cut.
+    // [B, Sq, H * Dv]: the first B·Sq rows, the padding cut.
     b.setInsertionPointAfter(forall);
-    Value merged = tensor::CollapseShapeOp::create(
+    Value result = tensor::ExtractSliceOp::create(
         b, loc, forall.getResult(0),
-        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4, 5, 6}});
-    SmallVector<OpFoldResult> resultSizes = {tensor::getMixedSize(b, loc, q, 0),
-                                             tensor::getMixedSize(b, loc, q, 1),
-                                             b.getIndexAttr(heads * dv)};
-    return tensor::ExtractSliceOp::create(
-        b, loc, merged, SmallVector<OpFoldResult>(3, b.getIndexAttr(0)),
-        resultSizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+        SmallVector<OpFoldResult>(2, b.getIndexAttr(0)),
+        {getAsOpFoldResult(realRows), b.getIndexAttr(heads * dv)},
+        SmallVector<OpFoldResult>(2, b.getIndexAttr(1)));
+    auto resultTy = cast<RankedTensorType>(op.getType());
+    return tensor::ExpandShapeOp::create(
+        b, loc, resultTy, result,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}},
+        SmallVector<OpFoldResult>{getAsOpFoldResult(batch),
+                                  getAsOpFoldResult(sq),
+                                  b.getIndexAttr(heads * dv)});
   }
 
   /// One step of a key loop: keys [k0, k0 + src.width) of `src` folded

@@ -18,8 +18,13 @@
 // CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
 // CHECK-DAG: %[[SQ:.*]] = tensor.dim %arg0, %c1
 // CHECK-DAG: %[[SKV:.*]] = tensor.dim %arg1, %c1
+// The output is [B·Sq + B·16, H·Dv]: the result's rows, then 16 rows a
+// batch for its last tile's rows past the sequence end.
 // CHECK: %[[TILES:.*]] = arith.ceildivui %[[SQ]], %c16
-// CHECK: %[[INIT:.*]] = tensor.empty(%[[B]], %[[TILES]]) : tensor<?x?x2x8x4x4x4xbf16>
+// CHECK: %[[RESROWS:.*]] = arith.muli %[[B]], %[[SQ]]
+// CHECK: %[[PADS:.*]] = arith.muli %[[B]], %c16
+// CHECK: %[[ROWS:.*]] = arith.addi %[[RESROWS]], %[[PADS]]
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[ROWS]]) : tensor<?x64xbf16>
 // CHECK: scf.forall (%[[BI:.*]], %[[G:.*]], %[[R:.*]], %[[TILE:.*]], %[[LANE:.*]]) in (%[[B]], 2, 2, %[[TILES]], 32) shared_outs(%[[OUT:.*]] = %[[INIT]])
 // CHECK: %[[GR:.*]] = arith.muli %[[G]], %c2
 // CHECK: %[[HEAD:.*]] = arith.addi %[[GR]], %[[R]]
@@ -32,6 +37,18 @@
 // CHECK: %[[A:.*]] = arith.minsi %[[ROWA]], %[[LASTROW]]
 // CHECK: %[[ROWB:.*]] = arith.addi %[[ROWA]], %c8
 // CHECK: %[[BROW:.*]] = arith.minsi %[[ROWB]], %[[LASTROW]]
+// Where the two rows are stored: b·Sq + row, or past the end
+// B·Sq + b·16 + row - Sq.
+// CHECK: %[[PASTA:.*]] = arith.cmpi uge, %[[ROWA]], %[[SQ]]
+// CHECK: %[[BSQ:.*]] = arith.muli %[[BI]], %[[SQ]]
+// CHECK: %[[REALA:.*]] = arith.addi %[[BSQ]], %[[ROWA]]
+// CHECK: %[[B16:.*]] = arith.muli %[[BI]], %c16
+// CHECK: %[[PADBASE:.*]] = arith.addi %[[RESROWS]], %[[B16]]
+// CHECK: %[[PADA0:.*]] = arith.addi %[[PADBASE]], %[[ROWA]]
+// CHECK: %[[PADA:.*]] = arith.subi %[[PADA0]], %[[SQ]]
+// CHECK: %[[STOREA:.*]] = arith.select %[[PASTA]], %[[PADA]], %[[REALA]]
+// CHECK: %[[PASTB:.*]] = arith.cmpi uge, %[[ROWB]], %[[SQ]]
+// CHECK: %[[STOREB:.*]] = arith.select %[[PASTB]], %{{.*}}, %{{.*}}
 // CHECK: %[[QCOL:.*]] = arith.muli %[[HEAD]], %c32
 // CHECK: %[[VCOL:.*]] = arith.muli %[[G]], %c16
 // CHECK: %[[SPAN:.*]] = arith.muli %[[T]], %c8
@@ -127,8 +144,12 @@
 // The sums are reduced over the quad; out = acc / sum (1 where no key was
 // seen). A row's results are the lane's 4 contiguous columns 4t.. of the
 // head: element e·2 + τ is c(e) of tile τ, one store a row into the
-// lane's slice of the padded output.
-// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], %[[T]], 0] [1, 1, 2, 1, 1, 1, 4]
+// lane's slice of the output: its two rows, the second `stride` rows after
+// the first.
+// CHECK: %[[HCOL:.*]] = arith.muli %[[HEAD]], %c16
+// CHECK: %[[COL:.*]] = arith.addi %[[HCOL]], %{{.*}}
+// CHECK: %[[STRIDE:.*]] = arith.subi %[[STOREB]], %[[STOREA]]
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[STOREA]], %[[COL]]] [2, 4] [%[[STRIDE]], 1]
 // CHECK: gpu.shuffle xor %[[LOOP]]#2, %c1_i32
 // CHECK: %[[O0:.*]] = arith.divf %[[LOOP]]#4,
 // CHECK: %[[O0H:.*]] = arith.truncf %[[O0]]
@@ -139,11 +160,12 @@
 // CHECK: %[[O5:.*]] = arith.divf %[[LOOP]]#9,
 // CHECK: %[[O5H:.*]] = arith.truncf %[[O5]]
 // CHECK: %[[ROWOUT:.*]] = vector.from_elements %[[O0H]], %[[O4H]], %[[O1H]], %[[O5H]] : vector<4xbf16>
-// CHECK: vector.transfer_write %[[ROWOUT]], %[[SLICE]][%c0, %c0, %c0, %c0, %c0, %c0, %c0]
-// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%c0, %c0, %c1, %c0, %c0, %c0, %c0]
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[BI]], %[[TILE]], 0, %[[QUAD]], %[[HEAD]], %[[T]], 0] [1, 1, 2, 1, 1, 1, 4]
-// CHECK: %[[MERGED:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4, 5, 6]] : tensor<?x?x2x8x4x4x4xbf16> into tensor<?x?x64xbf16>
-// CHECK: %[[RES:.*]] = tensor.extract_slice %[[MERGED]][0, 0, 0] [%[[B]], %[[SQ]], 64] [1, 1, 1]
+// CHECK: vector.transfer_write %[[ROWOUT]], %[[SLICE]][%c0, %c0]
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%c1, %c0]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[STOREA]], %[[COL]]] [2, 4] [%[[STRIDE]], 1]
+// The result is the first B·Sq rows: a view, no copy.
+// CHECK: %[[FIRST:.*]] = tensor.extract_slice %{{.*}}[0, 0] [%[[RESROWS]], 64] [1, 1]
+// CHECK: %[[RES:.*]] = tensor.expand_shape %[[FIRST]] {{\[}}[0, 1], [2]] output_shape [%[[B]], %[[SQ]], 64]
 // CHECK: return %[[RES]]
 // SIMT-LABEL: func.func @gqa_causal_bf16
 // SIMT: scf.forall ({{.*}}) in (%{{.*}}, 2, 2, %{{.*}}) shared_outs
@@ -158,17 +180,17 @@ func.func @gqa_causal_bf16(%q: tensor<?x?x128xbf16>, %k: tensor<?x?x64xbf16>, %v
 
 // f16 with a key-padding mask ([B, 1, 1, Skv], i1): each logit's mask bit
 // is read at (batch, key) and folded into its visibility; static shapes
-// give a static padded output (37 rows -> 3 tiles of 16), and the key loop
+// give a static output (2·37 rows and 2·16 of padding), and the key loop
 // (one step of 64) folds away.
 // CHECK-LABEL: func.func @mask_f16
-// CHECK: tensor.empty() : tensor<2x3x2x8x2x4x4xf16>
+// CHECK: tensor.empty() : tensor<106x32xf16>
 // CHECK: scf.forall {{.*}} in (2, 2, 3, 32)
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: %[[BIT:.*]] = tensor.extract %arg3[%{{.*}}, %c0, %c0, %{{.*}}] : tensor<2x1x1x37xi1>
 // CHECK: %[[VIS:.*]] = arith.andi %{{.*}}, %[[BIT]]
 // CHECK: arith.select %[[VIS]]
-// CHECK: tensor.collapse_shape {{.*}} : tensor<2x3x2x8x2x4x4xf16> into tensor<2x48x32xf16>
-// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [2, 37, 32] [1, 1, 1] : tensor<2x48x32xf16> to tensor<2x37x32xf16>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [74, 32] [1, 1] : tensor<106x32xf16> to tensor<74x32xf16>
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 37, 32] : tensor<74x32xf16> into tensor<2x37x32xf16>
 func.func @mask_f16(%q: tensor<2x37x32xf16>, %k: tensor<2x37x32xf16>, %v: tensor<2x37x32xf16>, %m: tensor<2x1x1x37xi1>) -> tensor<2x37x32xf16> {
   %o = tfm.attention %q, %k, %v mask(%m) {num_heads = 2 : i64}
       : (tensor<2x37x32xf16>, tensor<2x37x32xf16>, tensor<2x37x32xf16>, tensor<2x1x1x37xi1>) -> tensor<2x37x32xf16>
