@@ -132,18 +132,24 @@ float activate(Act act, float x) {
 
 /// Extents that do not fit are a bug in the emulated program: there is no
 /// error channel to report them through, so the process stops, naming them.
-[[noreturn]] void badExtents(const char *what) {
+template <typename TA, typename TC>
+[[noreturn]] void badExtents(const Matrices<TA> &a, const Matrices<TA> &b,
+                             const Matrices<TC> &c) {
   std::fprintf(stderr,
-               "tfm emulated CUDA runtime: %s: operand extents do not match\n",
-               what);
+               "tfm emulated CUDA runtime: GEMM extents do not match: A "
+               "%lldx%lldx%lld, B %lldx%lldx%lld, C %lldx%lldx%lld\n",
+               static_cast<long long>(a.batch), static_cast<long long>(a.rows),
+               static_cast<long long>(a.cols), static_cast<long long>(b.batch),
+               static_cast<long long>(b.rows), static_cast<long long>(b.cols),
+               static_cast<long long>(c.batch), static_cast<long long>(c.rows),
+               static_cast<long long>(c.cols));
   std::abort();
 }
 
 /// C = act(A·B [+ C] [+ Bias] [+ X]), accumulated in f32 and rounded once,
 /// as the CUDA runtime's GEMMs compute it. X may be C itself.
 template <Elt EA, Elt EC>
-void gemm(const char *what, const Matrices<Storage<EA>> &a,
-          const Matrices<Storage<EA>> &b,
+void gemm(const Matrices<Storage<EA>> &a, const Matrices<Storage<EA>> &b,
           StridedMemRefType<Storage<EC>, 1> *bias,
           const Matrices<Storage<EC>> *x, const Matrices<Storage<EC>> &c,
           bool accumulate, Act act) {
@@ -151,7 +157,7 @@ void gemm(const char *what, const Matrices<Storage<EA>> &a,
       a.batch != c.batch || b.batch != c.batch ||
       (bias && bias->sizes[0] != c.cols) ||
       (x && (x->rows != c.rows || x->cols != c.cols || x->batch != c.batch)))
-    badExtents(what);
+    badExtents(a, b, c);
   std::vector<float> row(c.cols);
   for (int64_t n = 0; n < c.batch; ++n)
     for (int64_t i = 0; i < c.rows; ++i) {
@@ -172,138 +178,90 @@ void gemm(const char *what, const Matrices<Storage<EA>> &a,
     }
 }
 
-} // namespace
+/// The entry points, one template per argument list: C++ functions with
+/// the C interface's memref descriptors, as the real ones take.
+template <Elt EA, Elt EC, int Rank, bool Accumulate, Act A>
+void product(StridedMemRefType<Storage<EA>, Rank> *a,
+             StridedMemRefType<Storage<EA>, Rank> *b,
+             StridedMemRefType<Storage<EC>, Rank> *c) {
+  gemm<EA, EC>(matrices(a), matrices(b), nullptr, nullptr, matrices(c),
+               Accumulate, A);
+}
 
-// The entry points, under the names tfm-emulate-cuda-host gives the calls:
-// C functions with the C interface's memref descriptors, as the real ones.
-#define TFM_EMU_GEMMS(SUFFIX, TA, TC)                                          \
-  constexpr Elt EA_##SUFFIX = operandElt(#SUFFIX);                             \
-  constexpr Elt EC_##SUFFIX = resultElt(#SUFFIX);                              \
-  using TA_##SUFFIX = Storage<EA_##SUFFIX>;                                    \
-  using TC_##SUFFIX = Storage<EC_##SUFFIX>;                                    \
-  static_assert(std::is_same_v<TA_##SUFFIX, TA> &&                             \
-                std::is_same_v<TC_##SUFFIX, TC>);                              \
-  static void emuMatmul_##SUFFIX(StridedMemRefType<TA_##SUFFIX, 2> *A,         \
-                                 StridedMemRefType<TA_##SUFFIX, 2> *B,         \
-                                 StridedMemRefType<TC_##SUFFIX, 2> *C) {       \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_" #SUFFIX, matrices(A),             \
-                                   matrices(B), nullptr, nullptr, matrices(C), \
-                                   true, Act::None);                           \
-  }                                                                            \
-  static void emuMatmulSet_##SUFFIX(StridedMemRefType<TA_##SUFFIX, 2> *A,      \
-                                    StridedMemRefType<TA_##SUFFIX, 2> *B,      \
-                                    StridedMemRefType<TC_##SUFFIX, 2> *C) {    \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_set_" #SUFFIX, matrices(A),         \
-                                   matrices(B), nullptr, nullptr, matrices(C), \
-                                   false, Act::None);                          \
-  }                                                                            \
-  static void emuBatchMatmul_##SUFFIX(StridedMemRefType<TA_##SUFFIX, 3> *A,    \
-                                      StridedMemRefType<TA_##SUFFIX, 3> *B,    \
-                                      StridedMemRefType<TC_##SUFFIX, 3> *C) {  \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("batch_matmul_" #SUFFIX, matrices(A),       \
-                                   matrices(B), nullptr, nullptr, matrices(C), \
-                                   true, Act::None);                           \
-  }                                                                            \
-  static void emuBatchMatmulSet_##SUFFIX(                                      \
-      StridedMemRefType<TA_##SUFFIX, 3> *A,                                    \
-      StridedMemRefType<TA_##SUFFIX, 3> *B,                                    \
-      StridedMemRefType<TC_##SUFFIX, 3> *C) {                                  \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("batch_matmul_set_" #SUFFIX, matrices(A),   \
-                                   matrices(B), nullptr, nullptr, matrices(C), \
-                                   false, Act::None);                          \
-  }                                                                            \
-  static void emuMatmulBias_##SUFFIX(StridedMemRefType<TA_##SUFFIX, 2> *A,     \
-                                     StridedMemRefType<TA_##SUFFIX, 2> *B,     \
-                                     StridedMemRefType<TC_##SUFFIX, 1> *Bias,  \
-                                     StridedMemRefType<TC_##SUFFIX, 2> *C) {   \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_bias_" #SUFFIX, matrices(A),        \
-                                   matrices(B), Bias, nullptr, matrices(C),    \
-                                   false, Act::None);                          \
-  }                                                                            \
-  static void emuMatmulSetResidual_##SUFFIX(                                   \
-      StridedMemRefType<TA_##SUFFIX, 2> *A,                                    \
-      StridedMemRefType<TA_##SUFFIX, 2> *B,                                    \
-      StridedMemRefType<TC_##SUFFIX, 2> *X,                                    \
-      StridedMemRefType<TC_##SUFFIX, 2> *C) {                                  \
-    auto x = matrices(X);                                                      \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_set_residual_" #SUFFIX,             \
-                                   matrices(A), matrices(B), nullptr, &x,      \
-                                   matrices(C), false, Act::None);             \
-  }                                                                            \
-  static void emuMatmulBiasResidual_##SUFFIX(                                  \
-      StridedMemRefType<TA_##SUFFIX, 2> *A,                                    \
-      StridedMemRefType<TA_##SUFFIX, 2> *B,                                    \
-      StridedMemRefType<TC_##SUFFIX, 1> *Bias,                                 \
-      StridedMemRefType<TC_##SUFFIX, 2> *X,                                    \
-      StridedMemRefType<TC_##SUFFIX, 2> *C) {                                  \
-    auto x = matrices(X);                                                      \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_bias_residual_" #SUFFIX,            \
-                                   matrices(A), matrices(B), Bias, &x,         \
-                                   matrices(C), false, Act::None);             \
-  }                                                                            \
-  TFM_EMU_ACTIVATION_GEMMS(relu, Relu, SUFFIX)                                 \
-  TFM_EMU_ACTIVATION_GEMMS(gelu_tanh, GeluTanh, SUFFIX)
-#define TFM_EMU_ACTIVATION_GEMMS(ACT, KIND, SUFFIX)                            \
-  static void emuMatmulSet_##ACT##_##SUFFIX(                                   \
-      StridedMemRefType<TA_##SUFFIX, 2> *A,                                    \
-      StridedMemRefType<TA_##SUFFIX, 2> *B,                                    \
-      StridedMemRefType<TC_##SUFFIX, 2> *C) {                                  \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_set_" #ACT "_" #SUFFIX,             \
-                                   matrices(A), matrices(B), nullptr, nullptr, \
-                                   matrices(C), false, Act::KIND);             \
-  }                                                                            \
-  static void emuMatmulBias_##ACT##_##SUFFIX(                                  \
-      StridedMemRefType<TA_##SUFFIX, 2> *A,                                    \
-      StridedMemRefType<TA_##SUFFIX, 2> *B,                                    \
-      StridedMemRefType<TC_##SUFFIX, 1> *Bias,                                 \
-      StridedMemRefType<TC_##SUFFIX, 2> *C) {                                  \
-    gemm<EA_##SUFFIX, EC_##SUFFIX>("matmul_bias_" #ACT "_" #SUFFIX,            \
-                                   matrices(A), matrices(B), Bias, nullptr,    \
-                                   matrices(C), false, Act::KIND);             \
-  }
-TFM_CUDA_GEMM_TYPES(TFM_EMU_GEMMS)
+template <Elt EA, Elt EC, Act A>
+void productBias(StridedMemRefType<Storage<EA>, 2> *a,
+                 StridedMemRefType<Storage<EA>, 2> *b,
+                 StridedMemRefType<Storage<EC>, 1> *bias,
+                 StridedMemRefType<Storage<EC>, 2> *c) {
+  gemm<EA, EC>(matrices(a), matrices(b), bias, nullptr, matrices(c), false, A);
+}
+
+template <Elt EA, Elt EC>
+void productResidual(StridedMemRefType<Storage<EA>, 2> *a,
+                     StridedMemRefType<Storage<EA>, 2> *b,
+                     StridedMemRefType<Storage<EC>, 2> *x,
+                     StridedMemRefType<Storage<EC>, 2> *c) {
+  auto addend = matrices(x);
+  gemm<EA, EC>(matrices(a), matrices(b), nullptr, &addend, matrices(c), false,
+               Act::None);
+}
+
+template <Elt EA, Elt EC>
+void productBiasResidual(StridedMemRefType<Storage<EA>, 2> *a,
+                         StridedMemRefType<Storage<EA>, 2> *b,
+                         StridedMemRefType<Storage<EC>, 1> *bias,
+                         StridedMemRefType<Storage<EC>, 2> *x,
+                         StridedMemRefType<Storage<EC>, 2> *c) {
+  auto addend = matrices(x);
+  gemm<EA, EC>(matrices(a), matrices(b), bias, &addend, matrices(c), false,
+               Act::None);
+}
 
 /// A weight stays where it is: host memory is the device here.
 template <typename T, int R>
-static void emuConstant(StridedMemRefType<T, R> *result,
-                        StridedMemRefType<T, R> *host) {
+void constant(StridedMemRefType<T, R> *result, StridedMemRefType<T, R> *host) {
   *result = *host;
 }
 
+/// Registers the GEMMs of one TFM_CUDA_GEMM_TYPES entry under `suffix`.
+template <Elt EA, Elt EC>
+void registerGemms(const std::string &suffix,
+                   llvm::function_ref<void(const std::string &, void *)> reg) {
+  auto fn = [](auto *f) { return reinterpret_cast<void *>(f); };
+  reg("matmul_" + suffix, fn(&product<EA, EC, 2, true, Act::None>));
+  reg("matmul_set_" + suffix, fn(&product<EA, EC, 2, false, Act::None>));
+  reg("batch_matmul_" + suffix, fn(&product<EA, EC, 3, true, Act::None>));
+  reg("batch_matmul_set_" + suffix, fn(&product<EA, EC, 3, false, Act::None>));
+  reg("matmul_set_relu_" + suffix, fn(&product<EA, EC, 2, false, Act::Relu>));
+  reg("matmul_set_gelu_tanh_" + suffix,
+      fn(&product<EA, EC, 2, false, Act::GeluTanh>));
+  reg("matmul_bias_" + suffix, fn(&productBias<EA, EC, Act::None>));
+  reg("matmul_bias_relu_" + suffix, fn(&productBias<EA, EC, Act::Relu>));
+  reg("matmul_bias_gelu_tanh_" + suffix,
+      fn(&productBias<EA, EC, Act::GeluTanh>));
+  reg("matmul_set_residual_" + suffix, fn(&productResidual<EA, EC>));
+  reg("matmul_bias_residual_" + suffix, fn(&productBiasResidual<EA, EC>));
+}
+
+} // namespace
+
 void mlir::tfm::runtime::registerEmulatedCUDARuntimeSymbols(
     llvm::function_ref<void(llvm::StringRef name, void *address)> add) {
-  const std::string prefix = "_mlir_ciface_tfm_emulated_cuda_";
-  auto reg = [&](const std::string &name, void *fn) { add(prefix + name, fn); };
+  auto reg = [&](const std::string &name, void *fn) {
+    add("_mlir_ciface_tfm_emulated_cuda_" + name, fn);
+  };
 #define TFM_EMU_ADD_CONSTANT(R, SUFFIX, T)                                     \
-  reg("constant_r" #R "_" #SUFFIX,                                             \
-      reinterpret_cast<void *>(&emuConstant<T, R>));
+  reg("constant_r" #R "_" #SUFFIX, reinterpret_cast<void *>(&constant<T, R>));
 #define TFM_EMU_ADD_CONSTANTS(SUFFIX, T)                                       \
   TFM_CUDA_CONSTANT_RANKS(TFM_EMU_ADD_CONSTANT, SUFFIX, T)
   TFM_CUDA_CONSTANT_ELEMENT_TYPES(TFM_EMU_ADD_CONSTANTS)
 #undef TFM_EMU_ADD_CONSTANTS
 #undef TFM_EMU_ADD_CONSTANT
-#define TFM_EMU_ADD_ACTIVATION_GEMMS(ACT, SUFFIX)                              \
-  reg("matmul_set_" #ACT "_" #SUFFIX,                                          \
-      reinterpret_cast<void *>(&emuMatmulSet_##ACT##_##SUFFIX));               \
-  reg("matmul_bias_" #ACT "_" #SUFFIX,                                         \
-      reinterpret_cast<void *>(&emuMatmulBias_##ACT##_##SUFFIX));
+  // f16 and bf16 share a C type in the list: the suffix tells them apart.
 #define TFM_EMU_ADD_GEMMS(SUFFIX, TA, TC)                                      \
-  reg("matmul_" #SUFFIX, reinterpret_cast<void *>(&emuMatmul_##SUFFIX));       \
-  reg("matmul_set_" #SUFFIX,                                                   \
-      reinterpret_cast<void *>(&emuMatmulSet_##SUFFIX));                       \
-  reg("batch_matmul_" #SUFFIX,                                                 \
-      reinterpret_cast<void *>(&emuBatchMatmul_##SUFFIX));                     \
-  reg("batch_matmul_set_" #SUFFIX,                                             \
-      reinterpret_cast<void *>(&emuBatchMatmulSet_##SUFFIX));                  \
-  reg("matmul_bias_" #SUFFIX,                                                  \
-      reinterpret_cast<void *>(&emuMatmulBias_##SUFFIX));                      \
-  reg("matmul_set_residual_" #SUFFIX,                                          \
-      reinterpret_cast<void *>(&emuMatmulSetResidual_##SUFFIX));               \
-  reg("matmul_bias_residual_" #SUFFIX,                                         \
-      reinterpret_cast<void *>(&emuMatmulBiasResidual_##SUFFIX));              \
-  TFM_EMU_ADD_ACTIVATION_GEMMS(relu, SUFFIX)                                   \
-  TFM_EMU_ADD_ACTIVATION_GEMMS(gelu_tanh, SUFFIX)
+  static_assert(std::is_same_v<Storage<operandElt(#SUFFIX)>, TA> &&            \
+                std::is_same_v<Storage<resultElt(#SUFFIX)>, TC>);              \
+  registerGemms<operandElt(#SUFFIX), resultElt(#SUFFIX)>(#SUFFIX, reg);
   TFM_CUDA_GEMM_TYPES(TFM_EMU_ADD_GEMMS)
 #undef TFM_EMU_ADD_GEMMS
-#undef TFM_EMU_ADD_ACTIVATION_GEMMS
 }

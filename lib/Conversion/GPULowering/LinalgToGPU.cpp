@@ -643,18 +643,8 @@ bool canJoin(ArrayRef<RowLink> links, linalg::LinalgOp op) {
 /// one after the chain.
 bool onlyChainReads(Value buffer,
                     llvm::function_ref<bool(Operation *)> inChain) {
-  Value root = buffer;
-  while (auto view = root.getDefiningOp<ViewLikeOpInterface>()) {
-    if (auto slot = dyn_cast<memref::ViewOp>(view.getOperation())) {
-      Operation *arena = slot.getSource().getDefiningOp();
-      if (arena && arena->hasAttr(tfm::kArenaAttrName))
-        break;
-    }
-    root = view.getViewSource();
-  }
-  if (!root.getDefiningOp<memref::ViewOp>() &&
-      !root.getDefiningOp<memref::AllocOp>() &&
-      !root.getDefiningOp<gpu::AllocOp>())
+  Value root = tfm::temporaryOf(buffer);
+  if (!root)
     return false;
   SmallVector<Value> worklist = {root};
   while (!worklist.empty()) {

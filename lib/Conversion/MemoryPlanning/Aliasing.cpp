@@ -111,6 +111,13 @@ bool mlir::tfm::provablyDisjoint(Value a, Value b) {
   return x.slot && y.slot && x.slot != y.slot && livesOverlap(x.slot, y.slot);
 }
 
+Value mlir::tfm::temporaryOf(Value v) {
+  Extent e = extentOf(v);
+  if (e.slot)
+    return e.slot.getResult();
+  return isAllocation(e.root) ? e.root : Value();
+}
+
 bool mlir::tfm::onlyAllocates(Operation *op) {
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects || op->getNumRegions() != 0)

@@ -28,6 +28,11 @@ inline constexpr llvm::StringLiteral kArenaAttrName = "tfm.arena";
 /// Two function arguments may alias.
 bool provablyDisjoint(Value a, Value b);
 
+/// The temporary buffer `v` is a view of: the tfm-plan-buffers arena slot
+/// (`memref.view`) it lies in, else the allocation it views; null if it
+/// views anything else (an argument, a global, a call's result).
+Value temporaryOf(Value v);
+
 /// True if `op` has no memory effect other than allocating its results:
 /// ops on other buffers may move past it.
 bool onlyAllocates(Operation *op);
