@@ -300,6 +300,10 @@ struct EpilogueKernel {
   memref::ExpandShapeOp expand;
   /// The addend X of a residual add, as the kernel reads it.
   Value addend;
+  /// X as R's shape where the kernel reads it through a reshape of such a
+  /// view (rows of a larger buffer, such as the tensor-core attention's
+  /// padded output); null where X is reshaped like E.
+  Value addendMatrix;
 };
 
 /// `after` is the op that now ends the GEMM (it or the rounding), `result`
@@ -333,7 +337,19 @@ std::optional<EpilogueKernel> epilogueKernel(Operation *after, Value result,
   if (kernel.getNumDpsInputs() == 2)
     addend = kernel.getDpsInputs()[1 - *resultInput];
   auto readType = cast<MemRefType>(read.getType());
-  for (Value v : {e, addend})
+  // X may also be a reshape, like R's, of contiguous rows at some offset:
+  // R's strides, which the runtime requires of X.
+  Value addendMatrix;
+  if (auto reshape = addend ? addend.getDefiningOp<memref::ExpandShapeOp>()
+                            : memref::ExpandShapeOp();
+      reshape && expand &&
+      reshape.getReassociationIndices() == expand.getReassociationIndices()) {
+    auto matrix = cast<MemRefType>(reshape.getSrc().getType());
+    if (matrix.areTrailingDimsContiguous(matrix.getRank()) &&
+        matrix.getShape() == cast<MemRefType>(result.getType()).getShape())
+      addendMatrix = reshape.getSrc();
+  }
+  for (Value v : {e, addendMatrix ? Value() : addend})
     if (v && (!isRowMajor(v.getType()) ||
               cast<MemRefType>(v.getType()).getShape() != readType.getShape()))
       return std::nullopt;
@@ -352,7 +368,7 @@ std::optional<EpilogueKernel> epilogueKernel(Operation *after, Value result,
           [&](Value input) { return tfm::provablyDisjoint(e, input); }) ||
       (addend && addend != e && !tfm::provablyDisjoint(e, addend)))
     return std::nullopt;
-  return EpilogueKernel{kernel, *epilogue, expand, addend};
+  return EpilogueKernel{kernel, *epilogue, expand, addend, addendMatrix};
 }
 
 /// The runtime's suffix for a GEMM's operand element types, or "" if it has
@@ -490,7 +506,9 @@ struct ConvertLinalgToTfmRuntimePass
         };
         operands.back() = asResult(epilogue->kernel.getDpsInits()[0]);
         if (epilogue->addend)
-          operands.insert(operands.end() - 1, asResult(epilogue->addend));
+          operands.insert(operands.end() - 1, epilogue->addendMatrix
+                                                  ? epilogue->addendMatrix
+                                                  : asResult(epilogue->addend));
       }
       SmallVector<Value> views;
       for (Value v : operands) {

@@ -668,3 +668,56 @@ func.func @not_residual_epilogue(%fa: memref<4x8xf32>, %fb: memref<8x16xf32>, %f
   }
   return
 }
+
+// -----
+
+// X read through a reshape like R's of rows of a larger buffer (the
+// tensor-core attention's padded output): the GEMM takes those rows as
+// they are, at their offset. Rows with a gap between them (%gap, row
+// stride 64 for 32 columns) are not R's strides and stay a kernel.
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @residual_row_view
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xbf16>, %[[B:[^:]*]]: memref<8x32xbf16>, %[[PAD:[^:]*]]: memref<?x32xbf16>
+// CHECK: %[[ROWS:.*]] = memref.subview %[[PAD]][4, 0] [%{{.*}}, 32] [1, 1] : memref<?x32xbf16> to memref<?x32xbf16, strided<[32, 1], offset: 128>>
+// CHECK: %[[E:.*]] = memref.alloc
+// CHECK: %[[VX:.*]] = memref.cast %[[ROWS]] : memref<?x32xbf16, strided<[32, 1], offset: 128>> to memref<?x?xbf16, strided<[?, ?], offset: ?>>
+// CHECK: call @tfm_cuda_matmul_set_residual_bf16_bf16(%{{.*}}, %{{.*}}, %[[VX]], %{{.*}})
+// CHECK: call @tfm_cuda_matmul_set_bf16_bf16(
+// CHECK: linalg.generic
+func.func @residual_row_view(%a: memref<?x8xbf16>, %b: memref<8x32xbf16>, %pad: memref<?x32xbf16>, %wide: memref<?x64xbf16>,
+                             %s: index, %t: index) -> (memref<?x?x32xbf16>, memref<?x?x32xbf16>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : bf16
+  %m = memref.dim %a, %c0 : memref<?x8xbf16>
+  %rows = memref.subview %pad[4, 0] [%m, 32] [1, 1] : memref<?x32xbf16> to memref<?x32xbf16, strided<[32, 1], offset: 128>>
+  %x = memref.expand_shape %rows [[0, 1], [2]] output_shape [%s, %t, 32] : memref<?x32xbf16, strided<[32, 1], offset: 128>> into memref<?x?x32xbf16, strided<[?, 32, 1], offset: 128>>
+  %c = memref.alloc(%m) : memref<?x32xbf16>
+  linalg.fill ins(%zero : bf16) outs(%c : memref<?x32xbf16>)
+  linalg.matmul ins(%a, %b : memref<?x8xbf16>, memref<8x32xbf16>) outs(%c : memref<?x32xbf16>)
+  %r = memref.expand_shape %c [[0, 1], [2]] output_shape [%s, %t, 32] : memref<?x32xbf16> into memref<?x?x32xbf16>
+  %e = memref.alloc(%s, %t) : memref<?x?x32xbf16>
+  linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %r : memref<?x?x32xbf16, strided<[?, 32, 1], offset: 128>>, memref<?x?x32xbf16>) outs(%e : memref<?x?x32xbf16>) {
+  ^bb0(%in: bf16, %in1: bf16, %out: bf16):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in1 : bf16 to f32
+    %2 = arith.addf %0, %1 : f32
+    %3 = arith.truncf %2 : f32 to bf16
+    linalg.yield %3 : bf16
+  }
+  %gap = memref.subview %wide[0, 0] [%m, 32] [1, 1] : memref<?x64xbf16> to memref<?x32xbf16, strided<[64, 1]>>
+  %gx = memref.expand_shape %gap [[0, 1], [2]] output_shape [%s, %t, 32] : memref<?x32xbf16, strided<[64, 1]>> into memref<?x?x32xbf16, strided<[?, 64, 1]>>
+  %c2 = memref.alloc(%m) : memref<?x32xbf16>
+  linalg.fill ins(%zero : bf16) outs(%c2 : memref<?x32xbf16>)
+  linalg.matmul ins(%a, %b : memref<?x8xbf16>, memref<8x32xbf16>) outs(%c2 : memref<?x32xbf16>)
+  %r2 = memref.expand_shape %c2 [[0, 1], [2]] output_shape [%s, %t, 32] : memref<?x32xbf16> into memref<?x?x32xbf16>
+  %e2 = memref.alloc(%s, %t) : memref<?x?x32xbf16>
+  linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%gx, %r2 : memref<?x?x32xbf16, strided<[?, 64, 1]>>, memref<?x?x32xbf16>) outs(%e2 : memref<?x?x32xbf16>) {
+  ^bb0(%in: bf16, %in1: bf16, %out: bf16):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in1 : bf16 to f32
+    %2 = arith.addf %0, %1 : f32
+    %3 = arith.truncf %2 : f32 to bf16
+    linalg.yield %3 : bf16
+  }
+  return %e, %e2 : memref<?x?x32xbf16>, memref<?x?x32xbf16>
+}
