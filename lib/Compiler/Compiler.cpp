@@ -362,7 +362,7 @@ std::string Compiler::defaultPipeline(unsigned optLevel) {
   if (optLevel == 1)
     return "tfm-raise";
   return "tfm-raise,tfm-fold-identity-weights,tfm-fuse-parallel-branches,"
-         "canonicalize,cse";
+         "tfm-fold-residual-gains,canonicalize,cse";
 }
 
 llvm::Error Compiler::optimize(ModuleOp module, const CompileOptions &options) {

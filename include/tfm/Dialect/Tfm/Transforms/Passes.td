@@ -154,6 +154,25 @@ def TfmFuseParallelBranches : Pass<"tfm-fuse-parallel-branches", "::mlir::Module
                            "::mlir::tensor::TensorDialect"];
 }
 
+def TfmFoldResidualGains : Pass<"tfm-fold-residual-gains", "::mlir::ModuleOp"> {
+  let summary = "Fold a residual branch's gain into the linear that computes it";
+  let description = [{
+    A branch `β·linear(x, W, b)` of a `tfm.residual`, whose linear has
+    constant weights and is read by that residual only, becomes
+    `linear(x, β·W, β·b)` with gain 1. The gains of He & Hofmann's SAS and
+    SAS-P blocks (`β_FF`, 0.1 in their 18-layer models) and gains that
+    `tfm-fold-identity-weights` moved into the residual then cost nothing:
+    the sum is a plain add, which a GEMM's residual epilogue can do.
+
+    The rewrite is exact in real arithmetic (class E1 of PASSES.md); each
+    scaled weight is rounded once to its element type, which changes
+    nothing when β is a power of two. A shared weight is copied, not
+    changed. Each fold is reported as a remark saying whether every scaled
+    element was exact.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def TfmFoldIdentityWeights : Pass<"tfm-fold-identity-weights"> {
   let summary = "Fold value and projection weights that are (a multiple of) the identity";
   let description = [{
