@@ -86,6 +86,13 @@ static void buildBufferizedFrontEnd(OpPassManager &pm,
   // Undo CSE's merging of same-shaped GEMMs' fills and kernels' empty
   // tensors.
   pm.addPass(tfm::createTfmUnshareInits());
+  // Each concatenated input written in its slice of the result, not copied.
+  // The canonicalizer turns the result's sizes, read off the inputs, into
+  // values defined before the inputs' producers, which can then write into
+  // it.
+  pm.addPass(tfm::createTfmDecomposeConcat());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
 
   // Tensors -> buffers, with deallocation.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -93,6 +100,9 @@ static void buildBufferizedFrontEnd(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // A slice written in place is still "copied" to an equal subview of
+  // itself: CSE makes the two one value and the self-copy folds.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // GEMMs -> runtime calls while every buffer is still its own allocation
   // and before deallocation and planning: a GEMM that takes over the write

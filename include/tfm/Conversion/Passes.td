@@ -447,6 +447,21 @@ def TfmUnshareInits : Pass<"tfm-unshare-inits"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def TfmDecomposeConcat : Pass<"tfm-decompose-concat"> {
+  let summary = "Write each tensor.concat input into its slice of the result";
+  let description = [{
+    A `tensor.concat` becomes a `tensor.empty` of its result and one
+    `tensor.insert_slice` per input. Followed by upstream
+    `eliminate-empty-tensors`, the op producing each input then writes its
+    slice of the concatenation in place: no copy per input after
+    bufferization (the K-concatenated activations of a fused parallel
+    block's output GEMM, the bias slots before a head's keys). An input that
+    cannot be written in place (a function argument, a view of another
+    buffer) is still copied. Run it right before bufferization.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def TfmPlanBuffers : Pass<"tfm-plan-buffers", "::mlir::func::FuncOp"> {
   let summary = "Pack a function's temporary buffers into one arena, placed by lifetime";
   let description = [{

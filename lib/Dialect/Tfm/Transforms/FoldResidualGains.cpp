@@ -1,5 +1,4 @@
-//===- FoldResidualGains.cpp - tfm-fold-residual-gains -----------*- C++
-//-*-===//
+//===- FoldResidualGains.cpp - tfm-fold-residual-gains ---------*- C++ -*-===//
 //
 // Part of tfm. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //
