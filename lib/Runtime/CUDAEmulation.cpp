@@ -197,16 +197,6 @@ void productBias(StridedMemRefType<Storage<EA>, 2> *a,
 }
 
 template <Elt EA, Elt EC>
-void productResidual(StridedMemRefType<Storage<EA>, 2> *a,
-                     StridedMemRefType<Storage<EA>, 2> *b,
-                     StridedMemRefType<Storage<EC>, 2> *x,
-                     StridedMemRefType<Storage<EC>, 2> *c) {
-  auto addend = matrices(x);
-  gemm<EA, EC>(matrices(a), matrices(b), nullptr, &addend, matrices(c), false,
-               Act::None);
-}
-
-template <Elt EA, Elt EC>
 void productBiasResidual(StridedMemRefType<Storage<EA>, 2> *a,
                          StridedMemRefType<Storage<EA>, 2> *b,
                          StridedMemRefType<Storage<EC>, 1> *bias,
@@ -215,6 +205,15 @@ void productBiasResidual(StridedMemRefType<Storage<EA>, 2> *a,
   auto addend = matrices(x);
   gemm<EA, EC>(matrices(a), matrices(b), bias, &addend, matrices(c), false,
                Act::None);
+}
+
+/// The residual GEMM without a bias (the runtime's set_residual entry).
+template <Elt EA, Elt EC>
+void productResidual(StridedMemRefType<Storage<EA>, 2> *a,
+                     StridedMemRefType<Storage<EA>, 2> *b,
+                     StridedMemRefType<Storage<EC>, 2> *x,
+                     StridedMemRefType<Storage<EC>, 2> *c) {
+  productBiasResidual<EA, EC>(a, b, nullptr, x, c);
 }
 
 /// A weight stays where it is: host memory is the device here.
